@@ -1,0 +1,22 @@
+"""keras_xai: explanation-guided training and self-explaining classifiers
+for Keras 3 (TensorFlow, JAX and PyTorch backends)."""
+
+from keras_xai import (
+    applications,
+    backend,
+    datasets,
+    explainers,
+    layers,
+    visualization,
+)
+from keras_xai.version import __version__
+
+__all__ = [
+    "__version__",
+    "applications",
+    "backend",
+    "datasets",
+    "explainers",
+    "layers",
+    "visualization",
+]

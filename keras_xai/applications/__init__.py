@@ -1,0 +1,21 @@
+"""Public models: classifiers with a CAM split (and, later, IMPACTX etc.)."""
+
+from keras_xai.applications.backbones import ARCHITECTURES
+from keras_xai.applications.image_classifier import ImageClassifier
+from keras_xai.applications.imagenet_weights import imagenet_weights_file
+from keras_xai.applications.model_split import (
+    ModelSplit,
+    default_feature_layer,
+    logits_tensor,
+    model_split,
+)
+
+__all__ = [
+    "ARCHITECTURES",
+    "ImageClassifier",
+    "ModelSplit",
+    "default_feature_layer",
+    "imagenet_weights_file",
+    "logits_tensor",
+    "model_split",
+]

@@ -1,0 +1,153 @@
+"""`ImageClassifier`: a functional classifier with logits and a CAM split."""
+
+import keras
+
+from keras_xai.applications.backbones import (
+    ARCHITECTURES,
+    build_features,
+    check_architecture,
+)
+from keras_xai.applications.model_split import model_split
+from keras_xai.layers.image_preprocessing import ImagePreprocessing
+
+_POOLINGS = ("flatten", "avg", "max")
+
+
+@keras.saving.register_keras_serializable(package="keras_xai")
+class ImageClassifier(keras.Model):
+    """An image classifier that exposes its logits and feature maps.
+
+    The model maps float32 channels-last images in `[0, 1]` to class
+    probabilities. Its graph is flat: an `ImagePreprocessing` layer, the
+    backbone's layers, a pooling layer, optional dense layers, a `Dense`
+    layer named `"logits"` and an `Activation("softmax")` named
+    `"predictions"` that explainers skip to read logits. `split()` gives the
+    (feature map, logits) pair every CAM method and explanation loss needs.
+
+    Args:
+        architecture: str. One of `"lenet5"`, `"mobilenet"`,
+            `"efficientnet_b2"`, `"vgg16"`, `"resnet50"`. Defaults to
+            `"lenet5"`.
+        image_shape: tuple. `(height, width, channels)` with 1 or 3 channels.
+            Defaults to `(28, 28, 1)`.
+        num_classes: int. Number of classes. Defaults to `10`.
+        pooling: str or `None`. How the feature map becomes a vector:
+            `"flatten"`, `"avg"` (global average; the model then accepts
+            larger inputs such as 2x2 mosaics) or `"max"`. Defaults to
+            `"flatten"` for LeNet-5 and `"avg"` otherwise.
+        hidden_units: tuple of ints or `None`. Dense ReLU layers between
+            pooling and logits. Defaults to `(120, 84)` for LeNet-5 and `()`
+            otherwise.
+        dropout: float. Dropout rate before the logits layer. Defaults to `0`.
+        weights: `None`, `"imagenet"` or a path. Backbone weights; ImageNet
+            weights load only from the local Keras cache (nothing is
+            downloaded). Defaults to `None`.
+        **kwargs: Standard `keras.Model` keyword arguments.
+
+    Example:
+
+    ```python
+    model = keras_xai.applications.ImageClassifier("lenet5", (28, 28, 1), 10)
+    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    features, logits = model.split()(images)
+    ```
+    """
+
+    def __init__(
+        self,
+        architecture="lenet5",
+        image_shape=(28, 28, 1),
+        num_classes=10,
+        pooling=None,
+        hidden_units=None,
+        dropout=0.0,
+        weights=None,
+        **kwargs,
+    ):
+        image_shape = tuple(int(d) for d in image_shape)
+        check_architecture(architecture, image_shape)
+        if (
+            isinstance(num_classes, bool)
+            or not isinstance(num_classes, int)
+            or num_classes < 2
+        ):
+            raise ValueError(
+                "`num_classes` must be an int >= 2. "
+                f"Received: num_classes={num_classes!r}"
+            )
+        is_lenet = architecture == "lenet5"
+        pooling = pooling or ("flatten" if is_lenet else "avg")
+        if pooling not in _POOLINGS:
+            raise ValueError(
+                f"`pooling` must be one of {_POOLINGS}. Received: pooling={pooling!r}"
+            )
+        if hidden_units is None:
+            hidden_units = (120, 84) if is_lenet else ()
+        hidden_units = tuple(int(u) for u in hidden_units)
+        if not 0.0 <= float(dropout) < 1.0:
+            raise ValueError(
+                f"`dropout` must be in [0, 1). Received: dropout={dropout}"
+            )
+        mode, needs_rgb, _ = ARCHITECTURES[architecture]
+
+        # === Layers and Functional Model ===
+        inputs = keras.Input(shape=image_shape, name="images")
+        x = ImagePreprocessing(
+            mode=mode, output_channels=3 if needs_rgb else None, name="preprocessing"
+        )(inputs)
+        x = build_features(architecture, x, image_shape, weights=weights)
+        if pooling == "flatten":
+            x = keras.layers.Flatten(name="flatten")(x)
+        elif pooling == "avg":
+            x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
+        else:
+            x = keras.layers.GlobalMaxPooling2D(name="global_pool")(x)
+        for index, units in enumerate(hidden_units):
+            x = keras.layers.Dense(units, activation="relu", name=f"fc{index + 1}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="dropout")(x)
+        logits = keras.layers.Dense(num_classes, name="logits")(x)
+        outputs = keras.layers.Activation(
+            "softmax", name="predictions", dtype="float32"
+        )(logits)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
+
+        # === Config ===
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.num_classes = num_classes
+        self.pooling = pooling
+        self.hidden_units = hidden_units
+        self.dropout = float(dropout)
+        # Weights were loaded into the layers; a reloaded model gets them
+        # from its own file, so the config never asks for them again.
+        self.weights_source = weights
+
+    def split(self, layer=None):
+        """Returns the `ModelSplit` at `layer` (default: last 4-D output).
+
+        Args:
+            layer: str or `None`. Name of the layer whose output is the
+                feature map. Defaults to `None` (the last 4-D output).
+
+        Returns:
+            A `keras_xai.applications.ModelSplit`.
+        """
+        return model_split(self, layer)
+
+    def get_config(self):
+        return {
+            "architecture": self.architecture,
+            "image_shape": self.image_shape,
+            "num_classes": self.num_classes,
+            "pooling": self.pooling,
+            "hidden_units": self.hidden_units,
+            "dropout": self.dropout,
+            "weights": None,
+            "name": self.name,
+            "trainable": self.trainable,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)

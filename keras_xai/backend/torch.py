@@ -1,0 +1,77 @@
+"""PyTorch implementation of the keras_xai gradient core."""
+
+import keras
+import torch
+
+
+def value_and_grad(fn, x):
+    """Value of `fn(x)` and gradient of `sum(fn(x))` with respect to `x`.
+
+    Gradients are enabled locally, so this also works under `predict`
+    (which runs in `torch.no_grad()`). When the caller records gradients
+    (training, or an outer `grad`), the graph of the gradient is kept
+    (`create_graph=True`) so it is differentiable again; otherwise the
+    result is detached.
+
+    Args:
+        fn: callable. Maps a tensor like `x` to a tensor of any shape.
+        x: tensor. The point at which to differentiate.
+
+    Returns:
+        Tuple `(value, gradient)`: `fn(x)` and a tensor shaped like `x`.
+    """
+    outer_records = torch.is_grad_enabled()
+    x = keras.ops.convert_to_tensor(x)
+    with torch.enable_grad():
+        if not x.requires_grad:
+            # A leaf we may differentiate with respect to; nothing upstream.
+            x = x.detach().requires_grad_(True)
+        value = fn(x)
+        total = value.float().sum()
+        gradient = None
+        if total.requires_grad:
+            (gradient,) = torch.autograd.grad(
+                total, x, create_graph=outer_records, allow_unused=True
+            )
+    if gradient is None:  # `fn` does not depend on `x`
+        gradient = torch.zeros_like(x)
+    if not outer_records:
+        value = value.detach()
+        gradient = gradient.detach()
+    return value, gradient
+
+
+def grad(fn, x):
+    """Gradient of `sum(fn(x))` with respect to `x` (differentiable again).
+
+    Args:
+        fn: callable. Maps a tensor like `x` to a tensor of any shape.
+        x: tensor. The point at which to differentiate.
+
+    Returns:
+        A tensor shaped like `x`.
+    """
+    return value_and_grad(fn, x)[1]
+
+
+def compile_function(fn, variables):
+    """Returns `fn` unchanged: torch runs eagerly (no tracing on the CPU).
+
+    Args:
+        fn: callable of tensors.
+        variables: list of Keras variables `fn` reads (unused).
+
+    Returns:
+        `fn`.
+    """
+    del variables
+    return fn
+
+
+def no_grad():
+    """Context in which the caller's operations are not recorded for autograd.
+
+    `grad` still works inside it (it enables gradients locally) but returns
+    detached results, so explainers do not keep graphs alive.
+    """
+    return torch.no_grad()

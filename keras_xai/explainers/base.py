@@ -1,0 +1,123 @@
+"""`Explainer`: the shared call shape of every attribution method."""
+
+import keras
+import numpy as np
+
+from keras_xai.applications.model_split import logits_tensor
+from keras_xai.backend import compile_function, no_grad
+from keras_xai.utils.validation import (
+    check_images,
+    check_labels,
+    check_positive_int,
+    to_numpy,
+)
+
+
+class Explainer:
+    """Base class: `Method(model, **options)(images, targets=None) -> maps`.
+
+    Subclasses implement `explain_batch(images, targets)` on backend tensors
+    and return `(b, H, W)` maps; this class validates input, fills in
+    default targets (the predicted class), batches, compiles the batch
+    function once per shape (`keras_xai.backend.compile_function`) and
+    returns float32 numpy maps at the input's spatial size.
+
+    Args:
+        model: `keras.Model`. A functional classifier; its logits are read
+            by skipping a final softmax (see
+            `keras_xai.applications.logits_tensor`).
+        batch_size: int. Images explained per compiled call. Defaults to 32.
+        compile: bool. Whether to compile the batch function. Defaults to
+            `True`.
+    """
+
+    def __init__(self, model, batch_size=32, compile=True):
+        if not isinstance(model, keras.Model):
+            raise ValueError(
+                f"`model` must be a keras.Model. Received: {type(model).__name__}"
+            )
+        self.model = model
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.compile = bool(compile)
+        self._logits_model = None
+        self._compiled = None
+
+    @property
+    def logits_model(self):
+        """`keras.Model` from the model's input to its logits."""
+        if self._logits_model is None:
+            self._logits_model = keras.Model(
+                self.model.input, logits_tensor(self.model)
+            )
+        return self._logits_model
+
+    @property
+    def num_classes(self):
+        return int(self.logits_model.outputs[0].shape[-1])
+
+    def logits(self, images):
+        """Logits of a batch of images (backend tensor)."""
+        return self.logits_model(images, training=False)
+
+    def explain_batch(self, images, targets):
+        """Maps for one batch. Subclasses implement this.
+
+        Args:
+            images: float32 tensor `(b, H, W, C)`.
+            targets: int32 tensor `(b,)`.
+
+        Returns:
+            float32 tensor `(b, H, W)`.
+        """
+        raise NotImplementedError
+
+    def __call__(self, images, targets=None):
+        """Explains `images` for `targets`.
+
+        Args:
+            images: array-like `(B, H, W, C)`, float pixels in `[0, 1]`.
+            targets: array-like of ints `(B,)`, or `None` for the predicted
+                classes. Defaults to `None`.
+
+        Returns:
+            float32 numpy array `(B, H, W)`.
+        """
+        images = check_images(images, expected_shape=self.model.input.shape[1:])
+        if targets is None:
+            targets = self.predict_classes(images)
+        targets = check_labels(
+            targets, self.num_classes, name="targets", length=images.shape[0]
+        )
+        function = self._batch_function()
+        with no_grad():
+            maps = self._run_batches(function, images, targets)
+        return np.concatenate(maps, axis=0).astype("float32")
+
+    def _run_batches(self, function, images, targets):
+        return [
+            to_numpy(
+                function(
+                    images[i : i + self.batch_size], targets[i : i + self.batch_size]
+                )
+            )
+            for i in range(0, images.shape[0], self.batch_size)
+        ]
+
+    def predict_classes(self, images):
+        """Predicted class per image, batched (int32 numpy)."""
+        with no_grad():
+            classes = [
+                np.argmax(to_numpy(self.logits(images[i : i + self.batch_size])), -1)
+                for i in range(0, images.shape[0], self.batch_size)
+            ]
+        return np.concatenate(classes).astype("int32")
+
+    def _batch_function(self):
+        if self._compiled is None:
+            if self.compile:
+                self._compiled = compile_function(
+                    self.explain_batch, self.model.variables
+                )
+            else:
+                self._compiled = self.explain_batch
+        return self._compiled

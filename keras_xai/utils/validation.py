@@ -1,0 +1,117 @@
+"""Argument validation shared by every public entry point.
+
+Each check raises `ValueError` with a message naming the argument, what was
+expected and what was received, so bad input never reaches a backend as a
+silent NaN or a deep traceback.
+"""
+
+import numpy as np
+
+
+def to_numpy(value):
+    """Converts a backend tensor, a Keras variable or an array-like to numpy."""
+    if isinstance(value, np.ndarray):
+        return value
+    if hasattr(value, "numpy") and not hasattr(value, "detach"):
+        return np.asarray(value.numpy())
+    if hasattr(value, "detach"):  # torch tensors
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def check_images(images, name="images", expected_shape=None, allow_empty=False):
+    """Validates a batch of channels-last images and returns it as float32.
+
+    Args:
+        images: array-like. Expected shape `(B, H, W, C)`.
+        name: str. Argument name used in error messages.
+        expected_shape: tuple or `None`. `(H, W, C)` the batch must match;
+            `None` entries are free.
+        allow_empty: bool. Whether `B == 0` is accepted.
+
+    Returns:
+        A float32 numpy array.
+    """
+    array = to_numpy(images)
+    if array.ndim != 4:
+        raise ValueError(
+            f"`{name}` must be a batch of channels-last images of shape "
+            f"(batch, height, width, channels). Received: {name}.shape={array.shape}"
+        )
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError(
+            f"`{name}` is an empty batch. Received: {name}.shape={array.shape}"
+        )
+    if expected_shape is not None:
+        for got, want in zip(array.shape[1:], expected_shape):
+            if want is not None and got != want:
+                raise ValueError(
+                    f"`{name}` must have per-image shape {tuple(expected_shape)}. "
+                    f"Received: {name}.shape={array.shape}"
+                )
+    if not np.issubdtype(array.dtype, np.number) and array.dtype != np.bool_:
+        raise ValueError(f"`{name}` must be numeric. Received dtype {array.dtype}")
+    array = array.astype("float32", copy=False)
+    check_finite(array, name)
+    return array
+
+
+def check_finite(array, name):
+    """Raises `ValueError` if `array` holds NaN or infinite values."""
+    array = to_numpy(array)
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        bad = int(np.size(array) - np.count_nonzero(np.isfinite(array)))
+        raise ValueError(
+            f"`{name}` must contain only finite values. Received {bad} NaN or "
+            "infinite value(s)"
+        )
+    return array
+
+
+def check_labels(labels, num_classes, name="labels", length=None):
+    """Validates integer class indices in `[0, num_classes)`.
+
+    Args:
+        labels: array-like of ints, shape `(B,)`.
+        num_classes: int. Number of classes.
+        name: str. Argument name used in error messages.
+        length: int or `None`. The number of labels expected.
+
+    Returns:
+        An int32 numpy array of shape `(B,)`.
+    """
+    array = to_numpy(labels)
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.ndim != 1:
+        raise ValueError(
+            f"`{name}` must be one class index per image, shape (batch,). "
+            f"Received: {name}.shape={array.shape}"
+        )
+    if length is not None and array.shape[0] != length:
+        raise ValueError(
+            f"`{name}` must have one entry per image ({length}). "
+            f"Received {array.shape[0]}"
+        )
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
+            raise ValueError(
+                f"`{name}` must hold integer class indices. Received dtype "
+                f"{array.dtype} with non-integer values"
+            )
+    array = array.astype("int64")
+    if array.size and (array.min() < 0 or array.max() >= num_classes):
+        raise ValueError(
+            f"`{name}` must be class indices in [0, {num_classes}). "
+            f"Received values in [{array.min()}, {array.max()}]"
+        )
+    return array.astype("int32")
+
+
+def check_positive_int(value, name, minimum=1):
+    """Raises `ValueError` unless `value` is an int `>= minimum`."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"`{name}` must be an integer. Received: {name}={value!r}")
+    if value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value}")
+    return int(value)

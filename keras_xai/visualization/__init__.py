@@ -1,0 +1,17 @@
+"""Figures for explanations: normalised maps, overlays and image grids.
+
+Everything here is numpy + matplotlib (non-interactive Agg canvas, no
+pyplot), so figures are written without a display and without touching
+matplotlib's global state. Backend tensors are accepted and converted.
+"""
+
+from keras_xai.visualization.image_grid import explanation_figure, save_image_grid
+from keras_xai.visualization.normalize import normalize_map
+from keras_xai.visualization.overlay import overlay
+
+__all__ = [
+    "explanation_figure",
+    "normalize_map",
+    "overlay",
+    "save_image_grid",
+]

@@ -1,0 +1,149 @@
+"""Checks shared by the visualisation functions (maps, images, colormaps)."""
+
+import matplotlib
+import numpy as np
+from matplotlib.colors import Colormap
+
+from keras_xai.utils.validation import check_finite, to_numpy
+
+
+def _check_real_dtype(array, name):
+    dtype = array.dtype
+    if not (
+        dtype == np.bool_
+        or np.issubdtype(dtype, np.integer)
+        or np.issubdtype(dtype, np.floating)
+    ):
+        raise ValueError(
+            f"`{name}` must hold real numbers. Received: {name}.dtype={dtype}"
+        )
+
+
+def check_maps(value, name, ndims=(2,)):
+    """Validates attribution maps: `(H, W)` and/or `(B, H, W)`, real, finite.
+
+    Args:
+        value: array-like. The map or batch of maps.
+        name: str. Argument name used in error messages.
+        ndims: tuple of ints. Accepted ranks: 2 for one map, 3 for a batch.
+
+    Returns:
+        A float64 numpy array (float64 so that scaling never overflows).
+    """
+    array = to_numpy(value)
+    if array.ndim not in ndims:
+        shapes = " or ".join({2: "(H, W)", 3: "(batch, H, W)"}[n] for n in ndims)
+        raise ValueError(
+            f"`{name}` must be an attribution map of shape {shapes}. "
+            f"Received: {name}.shape={array.shape}"
+        )
+    if array.shape[-1] == 0 or array.shape[-2] == 0:
+        raise ValueError(
+            f"`{name}` must have a non-empty height and width. "
+            f"Received: {name}.shape={array.shape}"
+        )
+    _check_real_dtype(array, name)
+    array = array.astype("float64")
+    check_finite(array, name)
+    return array
+
+
+def check_display_image(value, name):
+    """Validates one channels-last image `(H, W, 1)` or `(H, W, 3)` in [0, 1].
+
+    Args:
+        value: array-like. The image.
+        name: str. Argument name used in error messages.
+
+    Returns:
+        A float32 numpy array of shape `(H, W, C)`.
+    """
+    array = to_numpy(value)
+    if array.ndim != 3 or array.shape[-1] not in (1, 3):
+        raise ValueError(
+            f"`{name}` must be one channels-last image of shape (H, W, 1) or "
+            f"(H, W, 3). Received: {name}.shape={array.shape}"
+        )
+    if array.shape[0] == 0 or array.shape[1] == 0:
+        raise ValueError(
+            f"`{name}` must have a non-empty height and width. "
+            f"Received: {name}.shape={array.shape}"
+        )
+    _check_real_dtype(array, name)
+    array = array.astype("float32")
+    check_finite(array, name)
+    low, high = float(array.min()), float(array.max())
+    if low < 0 or high > 1:
+        raise ValueError(
+            f"`{name}` must have values in [0, 1] (scale uint8 images by 1/255). "
+            f"Received values in [{low}, {high}]"
+        )
+    return array
+
+
+def check_signed(signed):
+    """Raises `ValueError` unless `signed` is `True`, `False` or `None`."""
+    if signed is not None and not isinstance(signed, (bool, np.bool_)):
+        raise ValueError(
+            f"`signed` must be True, False or None. Received: signed={signed!r}"
+        )
+    return None if signed is None else bool(signed)
+
+
+def check_cmap(cmap):
+    """Returns the `Colormap` named by `cmap`, or `None` when `cmap` is `None`.
+
+    A `matplotlib.colors.Colormap` instance is returned unchanged.
+    """
+    if cmap is None or isinstance(cmap, Colormap):
+        return cmap
+    if isinstance(cmap, str) and cmap in matplotlib.colormaps:
+        return matplotlib.colormaps[cmap]
+    raise ValueError(
+        "`cmap` must be a matplotlib colormap name such as 'jet', 'viridis' or "
+        f"'bwr' (see `matplotlib.colormaps`). Received: cmap={cmap!r}"
+    )
+
+
+def check_unit_interval(value, name):
+    """Raises `ValueError` unless `value` is a real number in [0, 1]."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
+    if not 0 <= value <= 1:  # also rejects NaN
+        raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={value}")
+    return float(value)
+
+
+def check_positive_number(value, name):
+    """Raises `ValueError` unless `value` is a finite real number > 0."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(
+            f"`{name}` must be a finite number > 0. Received: {name}={value}"
+        )
+    return float(value)
+
+
+def check_strings(value, name, length=None):
+    """Validates a list or tuple of strings, optionally of a given length.
+
+    Returns:
+        A list of str.
+    """
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(item, str) for item in value
+    ):
+        raise ValueError(
+            f"`{name}` must be a list of strings. Received: {name}={value!r}"
+        )
+    if length is not None and len(value) != length:
+        raise ValueError(
+            f"`{name}` must have {length} entries. Received {len(value)}: "
+            f"{name}={value!r}"
+        )
+    return list(value)

@@ -1,0 +1,101 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_xai.applications import ImageClassifier
+from keras_xai.backend import grad
+from keras_xai.explainers import GradCAM, grad_cam
+
+
+def _gap_model(seed=0):
+    """conv -> GAP -> dense: GradCAM has a closed form on it."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, 2))
+    features = keras.layers.Conv2D(
+        5, 3, padding="same", activation="relu", name="conv"
+    )(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    logits = keras.layers.Dense(4, name="logits")(pooled)
+    return keras.Model(inputs, keras.layers.Activation("softmax")(logits))
+
+
+@pytest.mark.multi_backend
+def test_gradcam_matches_closed_form_on_gap_model():
+    model = _gap_model()
+    images = np.random.default_rng(0).random((6, 8, 8, 2)).astype("float32")
+    targets = np.array([0, 1, 2, 3, 0, 1])
+    maps = GradCAM(model)(images, targets=targets)
+
+    features = keras.ops.convert_to_numpy(
+        keras.Model(model.input, model.get_layer("conv").output)(images)
+    )
+    kernel = keras.ops.convert_to_numpy(model.get_layer("logits").kernel)
+    # d y_t / d A_ijk = W[k, t] / (H * W) for every position.
+    alpha = kernel[:, targets].T / 64.0
+    expected = np.maximum((features * alpha[:, None, None, :]).sum(-1), 0.0)
+    assert maps.shape == (6, 8, 8) and maps.dtype == np.float32
+    np.testing.assert_allclose(maps, expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.multi_backend
+def test_gradcam_default_targets_are_predictions_and_batches_agree():
+    model = ImageClassifier("lenet5", (28, 28, 1), 10)
+    images = np.random.default_rng(1).random((5, 28, 28, 1)).astype("float32")
+    explainer = GradCAM(model, batch_size=2)
+    predicted = np.argmax(keras.ops.convert_to_numpy(model(images)), axis=-1)
+    np.testing.assert_allclose(
+        explainer(images), explainer(images, targets=predicted), atol=1e-6
+    )
+    one_by_one = np.concatenate([explainer(images[i : i + 1]) for i in range(5)])
+    np.testing.assert_allclose(explainer(images), one_by_one, rtol=1e-4, atol=1e-6)
+    assert explainer(images).min() >= 0.0
+
+
+@pytest.mark.multi_backend
+def test_differentiable_gradcam_reaches_the_weights():
+    model = _gap_model(seed=1)
+    images = np.random.default_rng(2).random((3, 8, 8, 2)).astype("float32")
+    targets = np.array([0, 1, 1], "int32")
+    split = GradCAM(model).split
+    kernel = model.get_layer("logits").kernel
+    images_t = keras.ops.convert_to_tensor(images)
+    targets_t = keras.ops.convert_to_tensor(targets)
+
+    def cam_total(weights):
+        # The logits kernel as an explicit argument (second-order gradient).
+        with keras.StatelessScope(state_mapping=[(kernel, weights)]):
+            return keras.ops.sum(grad_cam(split, images_t, targets_t, relu=False))
+
+    gradient = keras.ops.convert_to_numpy(
+        grad(cam_total, keras.ops.convert_to_numpy(kernel))
+    )
+    features = keras.ops.convert_to_numpy(
+        keras.Model(model.input, model.get_layer("conv").output)(images)
+    )
+    # sum(CAM) = sum_b sum_k W[k, t_b] / 64 * sum_ij A[b, i, j, k].
+    expected = np.zeros((5, 4), "float64")
+    for b, t in enumerate(targets):
+        expected[:, t] += features[b].sum(axis=(0, 1)) / 64.0
+    np.testing.assert_allclose(gradient, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_gradcam_bad_input():
+    model = _gap_model()
+    explainer = GradCAM(model)
+    good = np.zeros((2, 8, 8, 2), "float32")
+    with pytest.raises(ValueError, match="`images` must be a batch"):
+        explainer(np.zeros((8, 8, 2), "float32"))
+    with pytest.raises(ValueError, match="per-image shape"):
+        explainer(np.zeros((2, 9, 8, 2), "float32"))
+    with pytest.raises(
+        ValueError, match="`targets` must be class indices in \\[0, 4\\)"
+    ):
+        explainer(good, targets=[0, 4])
+    with pytest.raises(ValueError, match="one entry per image"):
+        explainer(good, targets=[0])
+    with pytest.raises(ValueError, match="finite"):
+        explainer(np.full((1, 8, 8, 2), np.nan, "float32"))
+    with pytest.raises(ValueError, match="empty batch"):
+        explainer(np.zeros((0, 8, 8, 2), "float32"))
+    with pytest.raises(ValueError, match="`layer` must name a layer"):
+        GradCAM(model, layer="missing")
