@@ -1,5 +1,7 @@
 """`Explainer`: the shared call shape of every attribution method."""
 
+import zlib
+
 import keras
 import numpy as np
 
@@ -11,6 +13,26 @@ from keras_xai.utils.validation import (
     check_positive_int,
     to_numpy,
 )
+
+
+def image_rngs(images, seed):
+    """One numpy generator per image, seeded by `seed` and the image's bytes.
+
+    Noise drawn from these depends only on the seed and the image itself,
+    not on its position in a batch.
+
+    Args:
+        images: numpy array `(b, ...)`.
+        seed: int. The user's seed.
+
+    Returns:
+        A list of `numpy.random.Generator`, one per image.
+    """
+    contiguous = np.ascontiguousarray(images)
+    return [
+        np.random.default_rng([int(seed), zlib.crc32(image.tobytes())])
+        for image in contiguous
+    ]
 
 
 class Explainer:
@@ -59,12 +81,16 @@ class Explainer:
         """Logits of a batch of images (backend tensor)."""
         return self.logits_model(images, training=False)
 
-    def explain_batch(self, images, targets):
+    def explain_batch(self, images, targets, *extras):
         """Maps for one batch. Subclasses implement this.
+
+        It is compiled (unless `compile=False`), so it must be traceable:
+        `keras.ops` only, no numpy conversion of its inputs.
 
         Args:
             images: float32 tensor `(b, H, W, C)`.
             targets: int32 tensor `(b,)`.
+            *extras: what `batch_inputs` returned for this batch.
 
         Returns:
             float32 tensor `(b, H, W)`.
