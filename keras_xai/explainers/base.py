@@ -53,6 +53,10 @@ class Explainer:
             `True`.
     """
 
+    # Subclasses whose `explain_batch` works on numpy arrays (e.g. through
+    # shap) set this and pass `compile=False`.
+    numpy_inputs = False
+
     def __init__(self, model, batch_size=32, compile=True):
         if not isinstance(model, keras.Model):
             raise ValueError(
@@ -119,15 +123,34 @@ class Explainer:
             maps = self._run_batches(function, images, targets)
         return np.concatenate(maps, axis=0).astype("float32")
 
+    def batch_inputs(self, images):
+        """Extra numpy inputs of `explain_batch` for one batch (default none).
+
+        Randomised methods draw their noise here, outside the compiled
+        function, with `image_rngs`, so results are reproducible for a seed
+        and identical whether an image is explained alone or in a batch.
+
+        Args:
+            images: float32 numpy array `(b, H, W, C)`.
+
+        Returns:
+            A tuple of numpy arrays passed after `targets`.
+        """
+        del images
+        return ()
+
     def _run_batches(self, function, images, targets):
-        return [
-            to_numpy(
-                function(
-                    images[i : i + self.batch_size], targets[i : i + self.batch_size]
-                )
-            )
-            for i in range(0, images.shape[0], self.batch_size)
-        ]
+        maps = []
+        for start in range(0, images.shape[0], self.batch_size):
+            batch = images[start : start + self.batch_size]
+            batch_targets = targets[start : start + self.batch_size]
+            extras = self.batch_inputs(batch)
+            if self.compile or not self.numpy_inputs:
+                batch = keras.ops.convert_to_tensor(batch)
+                batch_targets = keras.ops.convert_to_tensor(batch_targets)
+                extras = tuple(keras.ops.convert_to_tensor(e) for e in extras)
+            maps.append(to_numpy(function(batch, batch_targets, *extras)))
+        return maps
 
     def predict_classes(self, images):
         """Predicted class per image, batched (int32 numpy)."""

@@ -5,6 +5,9 @@ from keras import ops
 from keras_xai.applications.model_split import model_split
 from keras_xai.backend import value_and_grad
 from keras_xai.explainers.base import Explainer
+from keras_xai.utils.validation import check_positive_int
+
+_EPSILON = 1e-7
 
 
 def select_scores(logits, targets):
@@ -81,14 +84,50 @@ def grad_cam(split, images, targets, training=False, upsample=True, relu=True):
     return maps
 
 
-class GradCAM(Explainer):
-    """GradCAM at a convolutional layer (default: the last 4-D output).
+class CAMExplainer(Explainer):
+    """Base of the CAM family: a weighted sum of a layer's feature maps.
+
+    Subclasses implement `feature_maps(images, targets)`, returning maps at
+    the feature map's resolution before the ReLU; this class applies the
+    ReLU and the bilinear upsampling to the input size.
 
     Args:
         model: `keras.Model`. A functional classifier.
         layer: str or `None`. Name of the layer whose output is explained.
             Defaults to `None` (the last layer with a 4-D output).
+        upsample: bool. Resize maps to the input size; `False` keeps the
+            feature map's resolution. Defaults to `True`.
         **kwargs: `Explainer` options (`batch_size`, `compile`).
+    """
+
+    def __init__(self, model, layer=None, upsample=True, **kwargs):
+        super().__init__(model, **kwargs)
+        self.split = model_split(model, layer)
+        self.upsample = bool(upsample)
+
+    def feature_maps(self, images, targets):
+        """Maps `(b, h, w)` at the feature resolution, before the ReLU."""
+        raise NotImplementedError
+
+    def explain_batch(self, images, targets):
+        maps = ops.relu(self.feature_maps(images, targets))
+        if self.upsample:
+            maps = upsample_maps(maps, tuple(images.shape[1:3]))
+        return maps
+
+
+class GradCAM(CAMExplainer):
+    """GradCAM: channel weights are the spatial mean of the gradients.
+
+    `α_k = mean_ij ∂y_t/∂A_ijk`, `map = ReLU(Σ_k α_k A_k)`. For use inside a
+    loss, call the differentiable function `grad_cam` instead.
+
+    Args:
+        model: `keras.Model`. A functional classifier.
+        layer: str or `None`. Layer whose output is explained. Defaults to
+            `None` (the last layer with a 4-D output).
+        **kwargs: `CAMExplainer` options (`upsample`, `batch_size`,
+            `compile`).
 
     Example:
 
@@ -97,12 +136,235 @@ class GradCAM(Explainer):
     ```
 
     Reference:
-        Selvaraju et al., ICCV 2017.
+        Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks
+        via Gradient-based Localization", ICCV 2017.
     """
 
-    def __init__(self, model, layer=None, **kwargs):
-        super().__init__(model, **kwargs)
-        self.split = model_split(model, layer)
+    def feature_maps(self, images, targets):
+        return grad_cam(self.split, images, targets, upsample=False, relu=False)
 
-    def explain_batch(self, images, targets):
-        return grad_cam(self.split, images, targets)
+
+class GradCAMPlusPlus(CAMExplainer):
+    """GradCAM++: pixel-wise weighted positive gradients.
+
+    With `g = ∂y_t/∂A` (the exponential-score closed form of the paper),
+    `a_ijk = g² / (2g² + Σ_ab A_abk g³)` and `α_k = Σ_ij a_ijk ReLU(g_ijk)`.
+
+    Args:
+        model: `keras.Model`. A functional classifier.
+        layer: str or `None`. Layer whose output is explained. Defaults to
+            `None` (the last layer with a 4-D output).
+        **kwargs: `CAMExplainer` options.
+
+    Example:
+
+    ```python
+    maps = keras_xai.explainers.GradCAMPlusPlus(model)(images)
+    ```
+
+    Reference:
+        Chattopadhyay et al., "Grad-CAM++: Generalized Gradient-based Visual
+        Explanations for Deep Convolutional Networks", WACV 2018.
+    """
+
+    def feature_maps(self, images, targets):
+        features, _, gradients = feature_gradients(self.split, images, targets)
+        squared = ops.square(gradients)
+        denominator = 2.0 * squared + ops.sum(features, axis=(1, 2), keepdims=True) * (
+            squared * gradients
+        )
+        safe = ops.where(ops.abs(denominator) > _EPSILON, denominator, 1.0)
+        alpha = ops.where(ops.abs(denominator) > _EPSILON, squared / safe, 0.0)
+        weights = ops.sum(alpha * ops.relu(gradients), axis=(1, 2), keepdims=True)
+        return ops.sum(weights * features, axis=-1)
+
+
+class XGradCAM(CAMExplainer):
+    """XGradCAM: gradients weighted by the normalised activations.
+
+    `α_k = Σ_ij (A_ijk / Σ_ab A_abk) ∂y_t/∂A_ijk`.
+
+    Args:
+        model: `keras.Model`. A functional classifier.
+        layer: str or `None`. Layer whose output is explained. Defaults to
+            `None` (the last layer with a 4-D output).
+        **kwargs: `CAMExplainer` options.
+
+    Example:
+
+    ```python
+    maps = keras_xai.explainers.XGradCAM(model)(images)
+    ```
+
+    Reference:
+        Fu et al., "Axiom-based Grad-CAM: Towards Accurate Visualization and
+        Explanation of CNNs", BMVC 2020.
+    """
+
+    def feature_maps(self, images, targets):
+        features, _, gradients = feature_gradients(self.split, images, targets)
+        totals = ops.sum(features, axis=(1, 2), keepdims=True)
+        safe = ops.where(ops.abs(totals) > _EPSILON, totals, 1.0)
+        normalised = ops.where(ops.abs(totals) > _EPSILON, features / safe, 0.0)
+        weights = ops.sum(normalised * gradients, axis=(1, 2), keepdims=True)
+        return ops.sum(weights * features, axis=-1)
+
+
+class EigenCAM(CAMExplainer):
+    """EigenCAM: projection on the first principal component of `A`.
+
+    The `(h·w, K)` activations are centred over positions and projected on
+    their first right singular vector; the sign is chosen so the map
+    correlates positively with the channel-mean activation. Class-agnostic:
+    `targets` do not change the map.
+
+    Args:
+        model: `keras.Model`. A functional classifier.
+        layer: str or `None`. Layer whose output is explained. Defaults to
+            `None` (the last layer with a 4-D output).
+        **kwargs: `CAMExplainer` options.
+
+    Example:
+
+    ```python
+    maps = keras_xai.explainers.EigenCAM(model)(images)
+    ```
+
+    Reference:
+        Muhammad and Yeasin, "Eigen-CAM: Class Activation Map using Principal
+        Components", IJCNN 2020.
+    """
+
+    def feature_maps(self, images, targets):
+        del targets
+        features = ops.cast(self.split(images)[0], "float32")
+        batch, height, width, channels = (ops.shape(features)[0], *features.shape[1:])
+        flat = ops.reshape(features, (batch, height * width, channels))
+        centred = flat - ops.mean(flat, axis=1, keepdims=True)
+        _, _, vh = ops.svd(centred, full_matrices=False)
+        projection = ops.einsum("bpk,bk->bp", centred, vh[:, 0, :])
+        mean_activation = ops.mean(flat, axis=-1)
+        agreement = ops.sum(
+            projection
+            * (mean_activation - ops.mean(mean_activation, 1, keepdims=True)),
+            axis=1,
+            keepdims=True,
+        )
+        projection = ops.where(agreement < 0, -projection, projection)
+        return ops.reshape(projection, (batch, height, width))
+
+
+class AblationCAM(CAMExplainer):
+    """AblationCAM: channel weights from the score drop when it is zeroed.
+
+    `α_k = (y_t − y_t^{A_k = 0}) / y_t`; all ablations of a batch run
+    through the head in chunks of `channel_batch_size` channels.
+
+    Args:
+        model: `keras.Model`. A functional classifier.
+        layer: str or `None`. Layer whose output is explained. Defaults to
+            `None` (the last layer with a 4-D output).
+        channel_batch_size: int. Channels ablated per head call. Defaults
+            to 64.
+        **kwargs: `CAMExplainer` options.
+
+    Example:
+
+    ```python
+    maps = keras_xai.explainers.AblationCAM(model)(images)
+    ```
+
+    Reference:
+        Desai and Ramaswamy, "Ablation-CAM: Visual Explanations for Deep
+        Convolutional Network via Gradient-free Localization", WACV 2020.
+    """
+
+    def __init__(self, model, layer=None, channel_batch_size=64, **kwargs):
+        super().__init__(model, layer=layer, **kwargs)
+        self.channel_batch_size = check_positive_int(
+            channel_batch_size, "channel_batch_size"
+        )
+
+    def feature_maps(self, images, targets):
+        features, logits = self.split(images)
+        features = ops.cast(features, "float32")
+        scores = ops.cast(select_scores(logits, targets), "float32")
+        channels = features.shape[-1]
+        drops = []
+        for start in range(0, channels, self.channel_batch_size):
+            stop = min(start + self.channel_batch_size, channels)
+            # keep[c, k] = 0 where channel k is ablated in variant c.
+            keep = 1.0 - ops.one_hot(ops.arange(start, stop), channels)
+            ablated = features[:, None] * keep[None, :, None, None, :]
+            flat = ops.reshape(ablated, (-1, *features.shape[1:]))
+            repeated = ops.repeat(targets, stop - start)
+            ablated_scores = select_scores(self.split.head(flat), repeated)
+            drops.append(
+                ops.reshape(ops.cast(ablated_scores, "float32"), (-1, stop - start))
+            )
+        ablated_scores = ops.concatenate(drops, axis=1)
+        safe = ops.where(ops.abs(scores) > _EPSILON, scores, _EPSILON)
+        weights = (scores[:, None] - ablated_scores) / safe[:, None]
+        return ops.einsum("bhwk,bk->bhw", features, weights)
+
+
+class ScoreCAM(CAMExplainer):
+    """ScoreCAM: channel weights from the model's score on masked inputs.
+
+    Each channel, upsampled to the input and min-max normalised to [0, 1],
+    masks the image; its weight is the target-class probability of the
+    masked image (as in the authors' implementation). Masked images run in
+    chunks of `channel_batch_size` channels.
+
+    Args:
+        model: `keras.Model`. A functional classifier.
+        layer: str or `None`. Layer whose output is explained. Defaults to
+            `None` (the last layer with a 4-D output).
+        channel_batch_size: int. Channels per model call. Defaults to 32.
+        **kwargs: `CAMExplainer` options.
+
+    Example:
+
+    ```python
+    maps = keras_xai.explainers.ScoreCAM(model)(images)
+    ```
+
+    Reference:
+        Wang et al., "Score-CAM: Score-Weighted Visual Explanations for
+        Convolutional Neural Networks", CVPR Workshops 2020.
+    """
+
+    def __init__(self, model, layer=None, channel_batch_size=32, **kwargs):
+        super().__init__(model, layer=layer, **kwargs)
+        self.channel_batch_size = check_positive_int(
+            channel_batch_size, "channel_batch_size"
+        )
+
+    def feature_maps(self, images, targets):
+        features = ops.cast(self.split(images)[0], "float32")
+        size = tuple(images.shape[1:3])
+        channels = features.shape[-1]
+        weights = []
+        for start in range(0, channels, self.channel_batch_size):
+            stop = min(start + self.channel_batch_size, channels)
+            upsampled = ops.image.resize(features[..., start:stop], size, "bilinear")
+            low = ops.min(upsampled, axis=(1, 2), keepdims=True)
+            high = ops.max(upsampled, axis=(1, 2), keepdims=True)
+            span = high - low
+            masks = ops.where(
+                span > _EPSILON,
+                (upsampled - low) / ops.where(span > _EPSILON, span, 1.0),
+                0.0,
+            )
+            # (b, H, W, c) masks -> (b * c, H, W, C) masked images.
+            masked = images[:, None] * ops.expand_dims(
+                ops.transpose(masks, (0, 3, 1, 2)), -1
+            )
+            flat = ops.reshape(masked, (-1, *images.shape[1:]))
+            probabilities = ops.softmax(ops.cast(self.logits(flat), "float32"), axis=-1)
+            repeated = ops.repeat(targets, stop - start)
+            weights.append(
+                ops.reshape(select_scores(probabilities, repeated), (-1, stop - start))
+            )
+        weights = ops.concatenate(weights, axis=1)
+        return ops.einsum("bhwk,bk->bhw", features, weights)
