@@ -4,7 +4,19 @@ import pytest
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.backend import grad
-from keras_xai.explainers import GradCAM, grad_cam
+from keras_xai.explainers import (
+    AblationCAM,
+    EigenCAM,
+    GradCAM,
+    GradCAMPlusPlus,
+    ScoreCAM,
+    XGradCAM,
+    grad_cam,
+)
+
+
+# Every CAM computes gradients or runs the model: all backends.
+pytestmark = pytest.mark.multi_backend
 
 
 def _gap_model(seed=0):
@@ -19,7 +31,6 @@ def _gap_model(seed=0):
     return keras.Model(inputs, keras.layers.Activation("softmax")(logits))
 
 
-@pytest.mark.multi_backend
 def test_gradcam_matches_closed_form_on_gap_model():
     model = _gap_model()
     images = np.random.default_rng(0).random((6, 8, 8, 2)).astype("float32")
@@ -37,7 +48,6 @@ def test_gradcam_matches_closed_form_on_gap_model():
     np.testing.assert_allclose(maps, expected, rtol=1e-4, atol=1e-6)
 
 
-@pytest.mark.multi_backend
 def test_gradcam_default_targets_are_predictions_and_batches_agree():
     model = ImageClassifier("lenet5", (28, 28, 1), 10)
     images = np.random.default_rng(1).random((5, 28, 28, 1)).astype("float32")
@@ -51,7 +61,6 @@ def test_gradcam_default_targets_are_predictions_and_batches_agree():
     assert explainer(images).min() >= 0.0
 
 
-@pytest.mark.multi_backend
 def test_differentiable_gradcam_reaches_the_weights():
     model = _gap_model(seed=1)
     images = np.random.default_rng(2).random((3, 8, 8, 2)).astype("float32")
@@ -99,3 +108,102 @@ def test_gradcam_bad_input():
         explainer(np.zeros((0, 8, 8, 2), "float32"))
     with pytest.raises(ValueError, match="`layer` must name a layer"):
         GradCAM(model, layer="missing")
+
+
+def _gap_case(seed=0):
+    model = _gap_model(seed)
+    images = np.random.default_rng(seed).random((4, 8, 8, 2)).astype("float32")
+    targets = np.array([0, 1, 2, 3])
+    features = keras.ops.convert_to_numpy(
+        keras.Model(model.input, model.get_layer("conv").output)(images)
+    ).astype("float64")
+    kernel = keras.ops.convert_to_numpy(model.get_layer("logits").kernel)
+    bias = keras.ops.convert_to_numpy(model.get_layer("logits").bias)
+    return model, images, targets, features, kernel, bias
+
+
+def test_xgradcam_equals_gradcam_on_gap_model():
+    # With constant gradients, the normalised-activation weights sum to one
+    # spatially, so XGradCAM's weights equal GradCAM's.
+    model, images, targets, *_ = _gap_case()
+    np.testing.assert_allclose(
+        XGradCAM(model)(images, targets),
+        GradCAM(model)(images, targets),
+        rtol=1e-4,
+        atol=1e-7,
+    )
+
+
+def test_gradcam_plus_plus_closed_form_on_gap_model():
+    model, images, targets, features, kernel, _ = _gap_case(1)
+    g = kernel[:, targets].T / 64.0  # (b, k), constant over positions
+    sums = features.sum(axis=(1, 2))
+    a = g**2 / (2 * g**2 + sums * g**3)
+    weights = 64.0 * a * np.maximum(g, 0)
+    expected = np.maximum(np.einsum("bhwk,bk->bhw", features, weights), 0)
+    np.testing.assert_allclose(
+        GradCAMPlusPlus(model)(images, targets), expected, rtol=1e-3, atol=1e-7
+    )
+
+
+def test_ablation_cam_closed_form_on_gap_model():
+    model, images, targets, features, kernel, bias = _gap_case(2)
+    pooled = features.mean(axis=(1, 2))
+    scores = (pooled @ kernel + bias)[np.arange(4), targets]
+    drops = pooled * kernel[:, targets].T  # zeroing channel k removes its term
+    weights = drops / scores[:, None]
+    expected = np.maximum(np.einsum("bhwk,bk->bhw", features, weights), 0)
+    np.testing.assert_allclose(
+        AblationCAM(model, channel_batch_size=2)(images, targets),
+        expected,
+        rtol=1e-3,
+        atol=1e-6,
+    )
+
+
+def test_eigen_cam_matches_numpy_svd_and_ignores_targets():
+    model, images, targets, features, *_ = _gap_case(3)
+    flat = features.reshape(4, 64, -1)
+    expected = []
+    for f in flat:
+        centred = f - f.mean(axis=0)
+        projection = centred @ np.linalg.svd(centred, full_matrices=False)[2][0]
+        mean_activation = f.mean(axis=1)
+        if projection @ (mean_activation - mean_activation.mean()) < 0:
+            projection = -projection
+        expected.append(np.maximum(projection, 0).reshape(8, 8))
+    maps = EigenCAM(model)(images, targets)
+    np.testing.assert_allclose(maps, np.stack(expected), rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(EigenCAM(model)(images, (targets + 1) % 4), maps)
+
+
+def test_score_cam_matches_a_per_channel_loop():
+    model, images, targets, features, *_ = _gap_case(4)
+    channels = features.shape[-1]
+    weights = np.zeros((4, channels))
+    for k in range(channels):
+        mask = features[..., k]
+        low = mask.min(axis=(1, 2), keepdims=True)
+        high = mask.max(axis=(1, 2), keepdims=True)
+        mask = np.where(
+            high - low > 1e-7, (mask - low) / np.maximum(high - low, 1e-12), 0
+        )
+        probabilities = keras.ops.convert_to_numpy(
+            model(images * mask[..., None].astype("float32"))
+        )
+        weights[:, k] = probabilities[np.arange(4), targets]
+    expected = np.maximum(np.einsum("bhwk,bk->bhw", features, weights), 0)
+    np.testing.assert_allclose(
+        ScoreCAM(model, channel_batch_size=3)(images, targets),
+        expected,
+        rtol=1e-3,
+        atol=1e-6,
+    )
+
+
+def test_native_resolution_option():
+    model = ImageClassifier("lenet5", (28, 28, 1), 10)
+    images = np.random.default_rng(5).random((2, 28, 28, 1)).astype("float32")
+    maps = GradCAM(model, upsample=False)(images)
+    assert maps.shape == (2, 4, 4)
+    assert GradCAM(model, layer="conv2", upsample=False)(images).shape == (2, 8, 8)
