@@ -48,7 +48,8 @@ class ImageClassifier(keras.Model):
 
     ```python
     model = keras_xai.applications.ImageClassifier("lenet5", (28, 28, 1), 10)
-    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+              metrics=["accuracy"])
     features, logits = model.split()(images)
     ```
     """
