@@ -69,6 +69,8 @@ class TestCase:
         if expected_output_shape is not None:
             assert tuple(output.shape) == tuple(expected_output_shape)
         revived = self.run_serialization_test(layer)
+        revived(input_data)  # build, then take the original's weights
+        revived.set_weights(layer.get_weights())
         self.assert_allclose(revived(input_data), output)
         if tmp_path is not None:
             inputs = keras.Input(tuple(input_data.shape[1:]))
