@@ -3,6 +3,7 @@
 from keras_xai.applications.backbones import ARCHITECTURES
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.imagenet_weights import imagenet_weights_file
+from keras_xai.applications.impactx import IMPACTX
 from keras_xai.applications.model_split import (
     ModelSplit,
     default_feature_layer,
@@ -12,6 +13,7 @@ from keras_xai.applications.model_split import (
 
 __all__ = [
     "ARCHITECTURES",
+    "IMPACTX",
     "ImageClassifier",
     "ModelSplit",
     "default_feature_layer",

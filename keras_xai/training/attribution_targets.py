@@ -1,0 +1,273 @@
+"""Attribution targets for explanation training, cached on disk in shards.
+
+IMPACTX trains its explanation branch on maps `r = R(A, x, y)` of the
+stage-1 classifier for the *true* class of every training image. Computing
+them (SHAP with 2000 evaluations per image in the paper) is the expensive
+step, so it is resumable: maps are written shard by shard, each shard
+atomically (temporary file + rename) with a checksum, so an interrupted run
+(Ctrl-C, a killed process) loses at most the shard in progress; a rerun
+skips finished shards, and a corrupt shard is detected and recomputed.
+`shard="i/n"` splits the work across processes or machines that share the
+cache directory; `load_attribution_targets` merges the shards.
+"""
+
+import hashlib
+import io
+import json
+import logging
+import os
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from keras_xai.explainers.base import Explainer
+from keras_xai.utils.validation import check_images, check_labels, check_positive_int
+
+logger = logging.getLogger("keras_xai")
+
+METADATA_FILE = "metadata.json"
+_SCALINGS = ("max_abs", "none")
+
+
+def scale_maps(maps, scaling="max_abs"):
+    """Scales each map to `[-1, 1]` by its largest absolute value.
+
+    The paper does not say how SHAP maps are scaled before the MSE; keras_xai
+    divides each image's map by its maximum absolute value (all-zero maps
+    stay zero), which keeps signs and the zero level.
+
+    Args:
+        maps: float array `(N, H, W)`.
+        scaling: str. `"max_abs"` or `"none"`. Defaults to `"max_abs"`.
+
+    Returns:
+        float32 array `(N, H, W)`.
+    """
+    if scaling not in _SCALINGS:
+        raise ValueError(f"`scaling` must be one of {_SCALINGS}. Received: {scaling!r}")
+    maps = np.asarray(maps, dtype="float32")
+    if scaling == "none":
+        return maps
+    peak = np.abs(maps).reshape(len(maps), -1).max(axis=1)
+    peak = np.where(peak > 0, peak, 1.0).astype("float32")
+    return maps / peak[:, None, None]
+
+
+def parse_shard(shard):
+    """Parses `"i/n"` (or `None` for everything) into `(i, n)`."""
+    if shard is None:
+        return 0, 1
+    try:
+        index, count = (int(part) for part in str(shard).split("/"))
+    except ValueError:
+        raise ValueError(
+            f"`shard` must look like 'i/n' (e.g. '0/4'). Received: shard={shard!r}"
+        ) from None
+    if count < 1 or not 0 <= index < count:
+        raise ValueError(
+            f"`shard` 'i/n' needs n >= 1 and 0 <= i < n. Received: shard={shard!r}"
+        )
+    return index, count
+
+
+def fingerprint_model(model):
+    """SHA-256 of a model's configuration and current weights."""
+    digest = hashlib.sha256()
+    digest.update(type(model).__name__.encode())
+    for weights in model.get_weights():
+        array = np.ascontiguousarray(weights)
+        digest.update(str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def fingerprint_explainer(explainer):
+    """The explainer's class and its simple options, as a string."""
+    options = {
+        key: value
+        for key, value in sorted(vars(explainer).items())
+        if not key.startswith("_")
+        and isinstance(value, (bool, int, float, str, tuple, type(None)))
+    }
+    return f"{type(explainer).__name__}{json.dumps(options, sort_keys=True)}"
+
+
+def fingerprint_data(images, labels):
+    """SHA-256 of the images and labels."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels).astype("int64").tobytes())
+    return digest.hexdigest()
+
+
+def compute_attribution_targets(
+    explainer,
+    images,
+    labels,
+    cache_dir,
+    shard_size=1024,
+    shard=None,
+    scaling="max_abs",
+    verbose=True,
+):
+    """Computes (or resumes) true-class attribution maps into a disk cache.
+
+    Args:
+        explainer: `keras_xai.explainers.Explainer` on the stage-1 model.
+        images: array `(N, H, W, C)` in `[0, 1]`.
+        labels: int array `(N,)`. The true classes (the explained targets).
+        cache_dir: str. Cache directory (created if needed).
+        shard_size: int. Images per shard file. Defaults to 1024.
+        shard: str or `None`. `"i/n"`: compute only the shards `k` with
+            `k % n == i` (for parallel workers). Defaults to `None` (all).
+        scaling: str. Per-image scaling, see `scale_maps`. Defaults to
+            `"max_abs"`.
+        verbose: bool. Show a progress bar with rate and ETA. Defaults to
+            `True`.
+
+    Returns:
+        The merged float32 targets `(N, H, W)` when every shard is on disk,
+        otherwise `None` (other workers still have shards to write).
+
+    Example:
+
+    ```python
+    targets = compute_attribution_targets(
+        GradCAM(classifier), x_train, y_train, "cache/gradcam"
+    )
+    ```
+    """
+    if not isinstance(explainer, Explainer):
+        raise ValueError(
+            "`explainer` must be a keras_xai Explainer. "
+            f"Received: {type(explainer).__name__}"
+        )
+    images = check_images(images, expected_shape=explainer.model.input.shape[1:])
+    labels = check_labels(
+        labels, explainer.num_classes, name="labels", length=len(images)
+    )
+    shard_size = check_positive_int(shard_size, "shard_size")
+    index, count = parse_shard(shard)
+    if scaling not in _SCALINGS:
+        raise ValueError(f"`scaling` must be one of {_SCALINGS}. Received: {scaling!r}")
+    num_shards = -(-len(images) // shard_size)
+    metadata = {
+        "model": fingerprint_model(explainer.model),
+        "explainer": fingerprint_explainer(explainer),
+        "data": fingerprint_data(images, labels),
+        "num_images": len(images),
+        "map_shape": list(images.shape[1:3]),
+        "shard_size": shard_size,
+        "num_shards": num_shards,
+        "scaling": scaling,
+    }
+    os.makedirs(cache_dir, exist_ok=True)
+    _check_or_write_metadata(cache_dir, metadata)
+
+    mine = [k for k in range(num_shards) if k % count == index]
+    todo = [k for k in mine if _read_shard(cache_dir, k, metadata) is None]
+    sizes = {k: min(shard_size, len(images) - k * shard_size) for k in todo}
+    with tqdm(
+        total=sum(sizes.values()),
+        unit="img",
+        desc=f"attribution targets ({fingerprint_explainer(explainer).split('{')[0]})",
+        disable=not verbose,
+    ) as progress:
+        for k in todo:
+            start, stop = k * shard_size, k * shard_size + sizes[k]
+            maps = explainer(images[start:stop], targets=labels[start:stop])
+            _write_shard(cache_dir, k, scale_maps(maps, scaling))
+            progress.update(sizes[k])
+    if all(os.path.isfile(_shard_path(cache_dir, k)) for k in range(num_shards)):
+        return load_attribution_targets(cache_dir)
+    return None
+
+
+def load_attribution_targets(cache_dir):
+    """Merges the shards of a complete cache into one `(N, H, W)` array.
+
+    Args:
+        cache_dir: str. A directory written by `compute_attribution_targets`.
+
+    Returns:
+        float32 array `(N, H, W)`.
+    """
+    path = os.path.join(cache_dir, METADATA_FILE)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No attribution-target cache in {cache_dir!r}")
+    with open(path) as file:
+        metadata = json.load(file)
+    shards, missing = [], []
+    for k in range(metadata["num_shards"]):
+        maps = _read_shard(cache_dir, k, metadata)
+        if maps is None:
+            missing.append(k)
+        shards.append(maps)
+    if missing:
+        raise ValueError(
+            f"The cache {cache_dir!r} is incomplete: shards {missing} of "
+            f"{metadata['num_shards']} are missing or corrupt; run "
+            "compute_attribution_targets again to finish it"
+        )
+    return np.concatenate(shards, axis=0)
+
+
+def _check_or_write_metadata(cache_dir, metadata):
+    path = os.path.join(cache_dir, METADATA_FILE)
+    if os.path.isfile(path):
+        with open(path) as file:
+            existing = json.load(file)
+        different = [key for key in metadata if existing.get(key) != metadata[key]]
+        if different:
+            raise ValueError(
+                f"The cache {cache_dir!r} was computed for a different "
+                f"{', '.join(different)}; use another directory or delete it"
+            )
+        return
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "w") as file:
+        json.dump(metadata, file, indent=2)
+    os.replace(temporary, path)
+
+
+def _shard_path(cache_dir, k):
+    return os.path.join(cache_dir, f"shard_{k:05d}.npz")
+
+
+def _write_shard(cache_dir, k, maps):
+    buffer = io.BytesIO()
+    checksum = hashlib.sha256(np.ascontiguousarray(maps).tobytes()).hexdigest()
+    np.savez(buffer, maps=maps, checksum=np.array(checksum))
+    path = _shard_path(cache_dir, k)
+    temporary = f"{path}.tmp-{os.getpid()}"
+    with open(temporary, "wb") as file:
+        file.write(buffer.getvalue())
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)  # atomic: a shard is whole or absent
+
+
+def _read_shard(cache_dir, k, metadata):
+    """The shard's maps, or `None` when absent or corrupt (then removed)."""
+    path = _shard_path(cache_dir, k)
+    if not os.path.isfile(path):
+        return None
+    expected = min(
+        metadata["shard_size"], metadata["num_images"] - k * metadata["shard_size"]
+    )
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            maps = data["maps"]
+            checksum = str(data["checksum"])
+        valid = (
+            maps.shape == (expected, *metadata["map_shape"])
+            and hashlib.sha256(np.ascontiguousarray(maps).tobytes()).hexdigest()
+            == checksum
+        )
+    except Exception:  # any unreadable file is treated as corrupt
+        valid = False
+    if not valid:
+        logger.warning("attribution-target shard %s is corrupt; recomputing it", path)
+        os.remove(path)
+        return None
+    return maps

@@ -1,0 +1,68 @@
+"""`ExplanationTargetsDataset`: batches whose explanation targets can change."""
+
+import keras
+import numpy as np
+
+from keras_xai.utils.validation import check_positive_int
+
+
+class ExplanationTargetsDataset(keras.utils.PyDataset):
+    """Yields `(x, {"class": y, "explanation": r})` with replaceable `r`.
+
+    Single-stage IMPACTX training refreshes the attribution targets every k
+    epochs (`TargetRefresh`); this dataset reads the current targets at
+    every batch, so `fit` sees new targets without being restarted.
+
+    Args:
+        x: array `(N, H, W, C)`.
+        y: int array `(N,)`.
+        targets: float array `(N, H, W)`.
+        batch_size: int. Defaults to 64.
+        shuffle: bool. Reshuffle at every epoch. Defaults to `True`.
+        seed: int. Shuffling seed. Defaults to 0.
+        **kwargs: `keras.utils.PyDataset` options (`workers`, ...).
+
+    Example:
+
+    ```python
+    data = ExplanationTargetsDataset(x, y, targets, batch_size=64)
+    model.fit(data, epochs=10, callbacks=[TargetRefresh(data, explainer, 2)])
+    ```
+    """
+
+    def __init__(self, x, y, targets, batch_size=64, shuffle=True, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.x = np.asarray(x)
+        self.y = np.asarray(y)
+        if len(self.y) != len(self.x):
+            raise ValueError(
+                f"`y` must have one label per image ({len(self.x)}). "
+                f"Received {len(self.y)}"
+            )
+        self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.shuffle = bool(shuffle)
+        self._rng = np.random.default_rng(seed)
+        self._order = np.arange(len(self.x))
+        self.set_targets(targets)
+        self.on_epoch_end()
+
+    def set_targets(self, targets):
+        """Replaces the explanation targets (read from the next batch on)."""
+        targets = np.asarray(targets, dtype="float32")
+        if targets.shape != self.x.shape[:3]:
+            raise ValueError(
+                f"`targets` must have shape {self.x.shape[:3]} (one map per "
+                f"image). Received: targets.shape={targets.shape}"
+            )
+        self.targets = targets
+
+    def __len__(self):
+        return -(-len(self.x) // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.x[rows], {"class": self.y[rows], "explanation": self.targets[rows]}
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self._order = self._rng.permutation(len(self.x))
