@@ -128,10 +128,10 @@ def model_split(model, layer=None):
         model=model,
         layer_name=name,
         features_and_logits=keras.Model(
-            model.input, [features, logits], name=f"{model.name}_split_{name}"
+            model.inputs[0], [features, logits], name=f"{model.name}_split_{name}"
         ),
         head=head,
-        logits_model=keras.Model(model.input, logits, name=f"{model.name}_logits"),
+        logits_model=keras.Model(model.inputs[0], logits, name=f"{model.name}_logits"),
     )
     cache[name] = split
     return split

@@ -11,6 +11,14 @@ from keras_xai.explainers.cam import (
     XGradCAM,
     grad_cam,
 )
+from keras_xai.explainers.gradients import (
+    GradientSHAP,
+    InputXGradient,
+    IntegratedGradients,
+    Saliency,
+    SmoothGrad,
+)
+from keras_xai.explainers.guided_backprop import GuidedBackprop, GuidedGradCAM
 
 __all__ = [
     "AblationCAM",
@@ -19,7 +27,14 @@ __all__ = [
     "Explainer",
     "GradCAM",
     "GradCAMPlusPlus",
+    "GradientSHAP",
+    "GuidedBackprop",
+    "GuidedGradCAM",
+    "InputXGradient",
+    "IntegratedGradients",
+    "Saliency",
     "ScoreCAM",
+    "SmoothGrad",
     "XGradCAM",
     "grad_cam",
 ]

@@ -73,7 +73,7 @@ class Explainer:
         """`keras.Model` from the model's input to its logits."""
         if self._logits_model is None:
             self._logits_model = keras.Model(
-                self.model.input, logits_tensor(self.model)
+                self.model.inputs[0], logits_tensor(self.model)
             )
         return self._logits_model
 
@@ -112,7 +112,7 @@ class Explainer:
         Returns:
             float32 numpy array `(B, H, W)`.
         """
-        images = check_images(images, expected_shape=self.model.input.shape[1:])
+        images = check_images(images, expected_shape=self.model.inputs[0].shape[1:])
         if targets is None:
             targets = self.predict_classes(images)
         targets = check_labels(

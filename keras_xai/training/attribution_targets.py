@@ -142,7 +142,7 @@ def compute_attribution_targets(
             "`explainer` must be a keras_xai Explainer. "
             f"Received: {type(explainer).__name__}"
         )
-    images = check_images(images, expected_shape=explainer.model.input.shape[1:])
+    images = check_images(images, expected_shape=explainer.model.inputs[0].shape[1:])
     labels = check_labels(
         labels, explainer.num_classes, name="labels", length=len(images)
     )

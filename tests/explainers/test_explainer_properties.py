@@ -19,6 +19,13 @@ METHODS = [
     ("EigenCAM", {}, False),
     ("AblationCAM", {}, True),
     ("ScoreCAM", {}, True),
+    ("Saliency", {}, True),
+    ("InputXGradient", {}, True),
+    ("IntegratedGradients", {"steps": 8}, True),
+    ("SmoothGrad", {"n": 4, "seed": 0}, True),
+    ("GradientSHAP", {"n": 4, "seed": 0}, True),
+    ("GuidedBackprop", {}, True),
+    ("GuidedGradCAM", {}, True),
 ]
 
 
