@@ -14,7 +14,6 @@ from keras_xai.explainers import (
     grad_cam,
 )
 
-
 # Every CAM computes gradients or runs the model: all backends.
 pytestmark = pytest.mark.multi_backend
 
