@@ -36,6 +36,7 @@ METHODS = [
     ("GradientSHAP", {"n": 50, "seed": 0}),
     ("GuidedBackprop", {}),
     ("GuidedGradCAM", {}),
+    ("LRP", {}),
 ]
 
 

@@ -7,6 +7,8 @@ from keras_xai import (
     datasets,
     explainers,
     layers,
+    metrics,
+    training,
     visualization,
 )
 from keras_xai.version import __version__
@@ -18,5 +20,7 @@ __all__ = [
     "datasets",
     "explainers",
     "layers",
+    "metrics",
+    "training",
     "visualization",
 ]

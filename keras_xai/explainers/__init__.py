@@ -19,6 +19,7 @@ from keras_xai.explainers.gradients import (
     SmoothGrad,
 )
 from keras_xai.explainers.guided_backprop import GuidedBackprop, GuidedGradCAM
+from keras_xai.explainers.lrp import LRP
 
 __all__ = [
     "AblationCAM",
@@ -32,6 +33,7 @@ __all__ = [
     "GuidedGradCAM",
     "InputXGradient",
     "IntegratedGradients",
+    "LRP",
     "Saliency",
     "ScoreCAM",
     "SmoothGrad",

@@ -8,10 +8,18 @@ matplotlib's global state. Backend tensors are accepted and converted.
 from keras_xai.visualization.image_grid import explanation_figure, save_image_grid
 from keras_xai.visualization.normalize import normalize_map
 from keras_xai.visualization.overlay import overlay
+from keras_xai.visualization.plots import (
+    plot_focus_distributions,
+    plot_perturbation_curves,
+    plot_randomization_curve,
+)
 
 __all__ = [
     "explanation_figure",
     "normalize_map",
     "overlay",
+    "plot_focus_distributions",
+    "plot_perturbation_curves",
+    "plot_randomization_curve",
     "save_image_grid",
 ]

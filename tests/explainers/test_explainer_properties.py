@@ -26,6 +26,7 @@ METHODS = [
     ("GradientSHAP", {"n": 4, "seed": 0}, True),
     ("GuidedBackprop", {}, True),
     ("GuidedGradCAM", {}, True),
+    ("LRP", {}, True),
 ]
 
 

@@ -1,0 +1,133 @@
+import pathlib
+
+import numpy as np
+import pytest
+from matplotlib.image import imread
+
+from keras_xai.visualization import plots
+from keras_xai.visualization.plots import (
+    plot_focus_distributions,
+    plot_perturbation_curves,
+    plot_randomization_curve,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _read_png(path):
+    assert pathlib.Path(path).read_bytes()[:8] == PNG_SIGNATURE
+    return imread(path)
+
+
+@pytest.fixture
+def legend_texts(monkeypatch):
+    """Records the legend entries of every figure saved."""
+    texts = []
+    original = plots._save
+
+    def recording_save(figure, ax, title, path, dpi):
+        texts.extend(t.get_text() for t in ax.get_legend().get_texts())
+        return original(figure, ax, title, path, dpi)
+
+    monkeypatch.setattr(plots, "_save", recording_save)
+    return texts
+
+
+def _scores(seed=0, n=40):
+    return np.random.default_rng(seed).uniform(0, 1, n)
+
+
+@pytest.mark.parametrize("kind", ["box", "violin"])
+def test_focus_distributions_writes_a_png_in_new_directories(tmp_path, kind):
+    path = tmp_path / "new" / "dir" / "focus.png"
+    result = plot_focus_distributions(
+        {"GradCAM": _scores(0), "LRP": _scores(1)}, path, kind=kind, dpi=50
+    )
+    assert result == path
+    width = _read_png(path).shape[1]
+    # The default width grows with the number of methods.
+    wide = plot_focus_distributions(
+        {str(i): _scores(i) for i in range(6)}, tmp_path / "wide.png", dpi=50
+    )
+    assert _read_png(wide).shape[1] > width
+
+
+def test_box_and_violin_differ(tmp_path):
+    data = {"GradCAM": _scores(0)}
+    box = plot_focus_distributions(data, tmp_path / "box.png", kind="box")
+    violin = plot_focus_distributions(data, tmp_path / "violin.png", kind="violin")
+    assert pathlib.Path(box).read_bytes() != pathlib.Path(violin).read_bytes()
+
+
+def test_perturbation_curves_show_aopc_in_the_legend(tmp_path, legend_texts):
+    fast = np.array([[1.0, 0.5, 0.0], [1.0, 0.5, 0.0]])  # AOPC 0.75
+    flat = np.array([[0.8, 0.8, 0.8]])  # AOPC 0
+    path = plot_perturbation_curves(
+        {"IMPACTX": fast, "SHAP": flat}, tmp_path / "morf.png", title="MoRF"
+    )
+    _read_png(path)
+    assert legend_texts == ["IMPACTX (AOPC = 0.750)", "SHAP (AOPC = 0.000)"]
+
+
+def test_randomization_curve_writes_a_png(tmp_path, legend_texts):
+    names = ["original", "logits", "conv2", "conv1"]
+    path = plot_randomization_curve(
+        names,
+        {"GradCAM": [0.9, 0.5, 0.52, 0.49], "LRP": np.array([0.95, 0.6, 0.5, 0.5])},
+        tmp_path / "sub" / "randomization.png",
+        ylabel="Focus (higher is better)",
+        chance=0.5,
+    )
+    _read_png(path)
+    assert legend_texts == ["GradCAM", "LRP", "chance"]
+
+
+@pytest.mark.parametrize(
+    "data, kwargs, match",
+    [
+        ({}, {}, "non-empty dict"),
+        ([1, 2], {}, "non-empty dict"),
+        ({"a": np.ones((3, 2))}, {}, "shape"),
+        ({"a": np.array([0.5, np.nan])}, {}, "finite"),
+        ({1: np.ones(3)}, {}, "keys must be str"),
+        ({"a": np.ones(3)}, {"kind": "bar"}, "kind"),
+        ({"a": np.ones(3)}, {"path": "focus.jpg"}, "PNG"),
+        ({"a": np.ones(3)}, {"dpi": 0}, "dpi"),
+        ({"a": np.ones(3)}, {"figsize": (3,)}, "figsize"),
+    ],
+)
+def test_focus_distributions_bad_input(tmp_path, data, kwargs, match):
+    path = kwargs.pop("path", tmp_path / "x.png")
+    with pytest.raises(ValueError, match=match):
+        plot_focus_distributions(data, path, **kwargs)
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.parametrize(
+    "curves, match",
+    [
+        (np.ones((3, 1)), "shape"),
+        (np.ones(3), "shape"),
+        (np.array([[1.0, np.inf]]), "finite"),
+    ],
+)
+def test_perturbation_curves_bad_input(tmp_path, curves, match):
+    with pytest.raises(ValueError, match=match):
+        plot_perturbation_curves({"a": curves}, tmp_path / "x.png")
+
+
+@pytest.mark.parametrize(
+    "names, scores, kwargs, match",
+    [
+        (["original", "logits"], {"a": [1.0, 2.0, 3.0]}, {}, "one score per layer"),
+        ("original", {"a": [1.0]}, {}, "layer_names"),
+        ([], {"a": [1.0]}, {}, "layer_names"),
+        (["original"], {"a": [1.0]}, {"chance": float("nan")}, "chance"),
+        (["original"], {"a": [1.0]}, {"ylabel": 3}, "ylabel"),
+        (["original"], {"a": [1.0]}, {"title": 3}, "title"),
+    ],
+)
+def test_randomization_curve_bad_input(tmp_path, names, scores, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_randomization_curve(names, scores, tmp_path / "x.png", **kwargs)
+    assert not (tmp_path / "x.png").exists()
