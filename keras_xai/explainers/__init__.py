@@ -19,7 +19,10 @@ from keras_xai.explainers.gradients import (
     SmoothGrad,
 )
 from keras_xai.explainers.guided_backprop import GuidedBackprop, GuidedGradCAM
+from keras_xai.explainers.lime import LIME
 from keras_xai.explainers.lrp import LRP
+from keras_xai.explainers.occlusion import Occlusion
+from keras_xai.explainers.partition_shap import PartitionSHAP
 
 __all__ = [
     "AblationCAM",
@@ -33,7 +36,10 @@ __all__ = [
     "GuidedGradCAM",
     "InputXGradient",
     "IntegratedGradients",
+    "LIME",
     "LRP",
+    "Occlusion",
+    "PartitionSHAP",
     "Saliency",
     "ScoreCAM",
     "SmoothGrad",

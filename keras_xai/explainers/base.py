@@ -112,16 +112,29 @@ class Explainer:
         Returns:
             float32 numpy array `(B, H, W)`.
         """
+        images, targets = self.validate(images, targets)
+        function = self._batch_function()
+        with no_grad():
+            maps = self._run_batches(function, images, targets)
+        return np.concatenate(maps, axis=0).astype("float32")
+
+    def validate(self, images, targets=None):
+        """Validated float32 images and int32 targets (default: predicted).
+
+        Args:
+            images: array-like `(B, H, W, C)`.
+            targets: array-like of ints `(B,)` or `None`.
+
+        Returns:
+            Tuple `(images, targets)` as numpy arrays.
+        """
         images = check_images(images, expected_shape=self.model.inputs[0].shape[1:])
         if targets is None:
             targets = self.predict_classes(images)
         targets = check_labels(
             targets, self.num_classes, name="targets", length=images.shape[0]
         )
-        function = self._batch_function()
-        with no_grad():
-            maps = self._run_batches(function, images, targets)
-        return np.concatenate(maps, axis=0).astype("float32")
+        return images, targets
 
     def batch_inputs(self, images):
         """Extra numpy inputs of `explain_batch` for one batch (default none).

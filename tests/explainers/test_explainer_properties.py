@@ -27,6 +27,9 @@ METHODS = [
     ("GuidedBackprop", {}, True),
     ("GuidedGradCAM", {}, True),
     ("LRP", {}, True),
+    ("Occlusion", {"patch_size": 7}, True),
+    ("PartitionSHAP", {"max_evals": 200}, True),
+    ("LIME", {"num_samples": 100}, True),
 ]
 
 

@@ -1,0 +1,157 @@
+"""Benchmark: IMPACTX's explanation cost at inference and for its targets.
+
+In one run on LeNet-5 / Fashion-MNIST shapes (28×28×1, 10 classes):
+
+1. Time to an explanation at inference, per image: IMPACTX's own forward
+   pass (class + map) against the stage-1 model plus a post-hoc method
+   (PartitionSHAP with 2000 evaluations, GradCAM).
+2. Attribution-target generation, seconds per image, through keras_xai's
+   cache path (`compute_attribution_targets` with `PartitionSHAP`) against
+   the naive path `shap.Explainer(model.predict, masker)` at equal
+   `max_evals` (goal: ≥ 8× faster).
+
+Prints ratios and writes `bench/results/impactx_<backend>.json`.
+
+    KERAS_BACKEND=tensorflow python bench/impactx.py [--shap-images 8]
+"""
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+
+import keras
+import numpy as np
+import shap
+
+from keras_xai.applications import IMPACTX
+from keras_xai.explainers import GradCAM, PartitionSHAP
+from keras_xai.training import compute_attribution_targets
+
+
+def seconds(function):
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def naive_shap_targets(model, images, labels, max_evals):
+    """The path users take without keras_xai: shap + `model.predict`."""
+    masker = shap.maskers.Image("blur(28,28)", images.shape[1:])
+    explainer = shap.Explainer(model.predict, masker, algorithm="partition")
+    maps = []
+    for image, label in zip(images, labels):
+        values = explainer(
+            image[None], max_evals=max_evals, batch_size=50, outputs=[int(label)]
+        ).values
+        maps.append(values[0, ..., 0].sum(axis=-1))
+    return np.stack(maps)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=256)
+    parser.add_argument("--shap-images", type=int, default=8)
+    parser.add_argument("--max-evals", type=int, default=2000)
+    parser.add_argument("--output", default=None)
+    args = parser.parse_args(argv)
+
+    keras.utils.set_random_seed(0)
+    model = IMPACTX.from_preset("lenet5_fashion_mnist")
+    classifier = model.classifier
+    rng = np.random.default_rng(0)
+    images = rng.random((args.images, 28, 28, 1)).astype("float32")
+    labels = rng.integers(0, 10, args.images)
+    shap_images, shap_labels = images[: args.shap_images], labels[: args.shap_images]
+
+    # 1. Inference: a class and its explanation.
+    forward = model.predict
+    forward(images, batch_size=256, verbose=0)
+    impactx_s = seconds(lambda: forward(images, batch_size=256, verbose=0))
+    gradcam = GradCAM(classifier, batch_size=256)
+    gradcam(images[:8])
+
+    def classify_then_gradcam():
+        predicted = np.argmax(classifier.predict(images, batch_size=256, verbose=0), -1)
+        gradcam(images, targets=predicted)
+
+    gradcam_s = seconds(classify_then_gradcam)
+    partition = PartitionSHAP(classifier, max_evals=args.max_evals)
+    partition(shap_images[:1], targets=shap_labels[:1])
+
+    def classify_then_shap():
+        predicted = np.argmax(
+            classifier.predict(shap_images, batch_size=256, verbose=0), -1
+        )
+        partition(shap_images, targets=predicted)
+
+    shap_s = seconds(classify_then_shap)
+    inference = {
+        "impactx_forward_ms_per_image": 1000 * impactx_s / len(images),
+        "stage1_plus_gradcam_ms_per_image": 1000 * gradcam_s / len(images),
+        "stage1_plus_partition_shap_ms_per_image": 1000 * shap_s / len(shap_images),
+    }
+    inference["partition_shap_vs_impactx_ratio"] = (
+        inference["stage1_plus_partition_shap_ms_per_image"]
+        / inference["impactx_forward_ms_per_image"]
+    )
+    inference["gradcam_vs_impactx_ratio"] = (
+        inference["stage1_plus_gradcam_ms_per_image"]
+        / inference["impactx_forward_ms_per_image"]
+    )
+
+    # 2. Target generation: cache path vs naive shap path, equal max_evals.
+    with tempfile.TemporaryDirectory() as cache:
+        cache_s = seconds(
+            lambda: compute_attribution_targets(
+                PartitionSHAP(classifier, max_evals=args.max_evals),
+                shap_images,
+                shap_labels,
+                cache,
+                shard_size=4,
+                verbose=False,
+            )
+        )
+    naive_s = seconds(
+        lambda: naive_shap_targets(classifier, shap_images, shap_labels, args.max_evals)
+    )
+    targets = {
+        "max_evals": args.max_evals,
+        "images": len(shap_images),
+        "cache_path_seconds_per_image": cache_s / len(shap_images),
+        "naive_shap_seconds_per_image": naive_s / len(shap_images),
+        "speedup": naive_s / cache_s,
+    }
+
+    for key, value in {**inference, **targets}.items():
+        print(f"{key:>42s}: {value:10.3f}")
+    print(
+        f"target generation: keras_xai cache path {targets['speedup']:.1f}x "
+        "faster than shap.Explainer(model.predict, masker) (goal >= 8x)"
+    )
+    backend = keras.backend.backend()
+    result = {
+        "benchmark": "impactx",
+        "backend": backend,
+        "keras": keras.__version__,
+        "shap": shap.__version__,
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "model": "IMPACTX lenet5_fashion_mnist preset (random weights)",
+        "inference": inference,
+        "targets": targets,
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    output = args.output or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "results", f"impactx_{backend}.json"
+    )
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    with open(output, "w") as file:
+        json.dump(result, file, indent=2)
+    print(f"written {output}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
