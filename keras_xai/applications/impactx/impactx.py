@@ -193,6 +193,21 @@ class IMPACTX(PresetMixin, keras.Model):
             **kwargs,
         )
 
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, **kwargs):
+        # Catch explanation targets that the decoder cannot produce before
+        # they reach the loss as a broadcasting error deep in a backend.
+        if isinstance(y, dict) and y.get("explanation") is not None:
+            shape = tuple(y["explanation"].shape[1:])
+            if shape != tuple(self.image_shape[:2]):
+                raise ValueError(
+                    "Explanation targets must be one (H, W) map per image with "
+                    f"(H, W) = {tuple(self.image_shape[:2])}, the decoder's output. "
+                    f"Received targets of per-image shape {shape}"
+                )
+        return super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, **kwargs
+        )
+
     def compile_from_config(self, config):
         # Restores the compile arguments saved in a `.keras` file.
         config = keras.saving.deserialize_keras_object(config)

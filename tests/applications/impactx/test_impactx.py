@@ -99,6 +99,19 @@ class TestIMPACTX(TestCase):
             assert out["explanation"].shape == (1, side, side)
         assert model.get_layer("explanation_decoder").grid == (6, 6)
 
+    @pytest.mark.multi_backend
+    def test_targets_that_do_not_match_the_decoder(self):
+        x, y, _ = _data(4)
+        model = _small()
+        model.compile()
+        wrong = np.zeros((4, 32, 32), "float32")
+        with pytest.raises(ValueError, match="per-image shape \\(32, 32\\)"):
+            model.fit(x, {"class": y, "explanation": wrong}, epochs=1, verbose=0)
+        with pytest.raises(ValueError, match="one \\(H, W\\) map per image"):
+            model.fit(
+                x, {"class": y, "explanation": wrong[..., None]}, epochs=1, verbose=0
+            )
+
     def test_bad_arguments(self):
         classifier = ImageClassifier("lenet5", (28, 28, 1), 10)
         with pytest.raises(ValueError, match="`classifier` must be"):
