@@ -47,30 +47,40 @@ def seconds(function):
     return time.perf_counter() - start, result
 
 
-def naive_shap(model, images, max_evals):
-    """shap as its examples use it: `model.predict`, shap's own batching."""
+def naive_shap(model, images, max_evals, labels=None):
+    """shap as its examples use it: `model.predict`, shap's own batching.
+
+    Explains the top class, or `labels[i]` for image `i` when given (shap's
+    `outputs=` applies to all rows, so labelled images go one at a time).
+    """
 
     def predict(x):
         return model.predict(x, verbose=0)
 
     shape = images.shape[1:]
-    outputs = shap.Explanation.argsort.flip[:1]
-    if importlib.util.find_spec("cv2") is not None:
+    top = shap.Explanation.argsort.flip[:1]
+    with_cv2 = importlib.util.find_spec("cv2") is not None
+    if with_cv2 and labels is None:
         masker = shap.maskers.Image(f"blur({BLUR[0]},{BLUR[1]})", shape)
         explainer = shap.Explainer(predict, masker, algorithm="partition")
-        values = explainer(
-            images, max_evals=max_evals, outputs=outputs, silent=True
-        ).values
-        return values[..., 0].sum(-1), "shap blur masker (OpenCV)"
+        values = explainer(images, max_evals=max_evals, outputs=top, silent=True)
+        return values.values[..., 0].sum(-1), "shap blur masker (OpenCV)"
     maps = []
-    for image in images:
-        masker = shap.maskers.Image(box_blur(image, BLUR), shape)
+    for index, image in enumerate(images):
+        background = f"blur({BLUR[0]},{BLUR[1]})" if with_cv2 else box_blur(image, BLUR)
+        masker = shap.maskers.Image(background, shape)
         explainer = shap.Explainer(predict, masker, algorithm="partition")
+        outputs = top if labels is None else [int(labels[index])]
         values = explainer(
             image[None], max_evals=max_evals, outputs=outputs, silent=True
         ).values
         maps.append(values[0, ..., 0].sum(-1))
-    return np.stack(maps), "shap array masker = blurred image (no OpenCV)"
+    name = (
+        "shap blur masker (OpenCV)"
+        if with_cv2
+        else "shap array masker = blurred image (no OpenCV)"
+    )
+    return np.stack(maps), name
 
 
 def main(argv=None):

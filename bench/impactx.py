@@ -2,6 +2,8 @@
 
 In one run on LeNet-5 / Fashion-MNIST shapes (28×28×1, 10 classes):
 
+The naive path is `bench/explainers_perturbation.py`'s (same blur masker).
+
 1. Time to an explanation at inference, per image: IMPACTX's own forward
    pass (class + map) against the stage-1 model plus a post-hoc method
    (PartitionSHAP with 2000 evaluations, GradCAM).
@@ -25,6 +27,7 @@ import time
 import keras
 import numpy as np
 import shap
+from explainers_perturbation import naive_shap
 
 from keras_xai.applications import IMPACTX
 from keras_xai.explainers import GradCAM, PartitionSHAP
@@ -35,19 +38,6 @@ def seconds(function):
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
-
-
-def naive_shap_targets(model, images, labels, max_evals):
-    """The path users take without keras_xai: shap + `model.predict`."""
-    masker = shap.maskers.Image("blur(28,28)", images.shape[1:])
-    explainer = shap.Explainer(model.predict, masker, algorithm="partition")
-    maps = []
-    for image, label in zip(images, labels):
-        values = explainer(
-            image[None], max_evals=max_evals, batch_size=50, outputs=[int(label)]
-        ).values
-        maps.append(values[0, ..., 0].sum(axis=-1))
-    return np.stack(maps)
 
 
 def main(argv=None):
@@ -115,7 +105,7 @@ def main(argv=None):
             )
         )
     naive_s = seconds(
-        lambda: naive_shap_targets(classifier, shap_images, shap_labels, args.max_evals)
+        lambda: naive_shap(classifier, shap_images, args.max_evals, labels=shap_labels)
     )
     targets = {
         "max_evals": args.max_evals,
