@@ -84,6 +84,29 @@ def grad_cam(split, images, targets, training=False, upsample=True, relu=True):
     return maps
 
 
+def channel_variant_scores(channels, chunk, variants, score, targets):
+    """Target scores of one input variant per channel, `chunk` at a time.
+
+    Args:
+        channels: int. Number of feature channels.
+        chunk: int. Channels per call of `score`.
+        variants: callable `(start, stop) -> (b, stop - start, ...)` inputs.
+        score: callable mapping a flat `(n, ...)` batch to `(n, K)` scores.
+        targets: int tensor `(b,)`.
+
+    Returns:
+        float32 tensor `(b, channels)`.
+    """
+    columns = []
+    for start in range(0, channels, chunk):
+        stop = min(start + chunk, channels)
+        batch = variants(start, stop)
+        flat = ops.reshape(batch, (-1, *batch.shape[2:]))
+        values = select_scores(score(flat), ops.repeat(targets, stop - start))
+        columns.append(ops.reshape(ops.cast(values, "float32"), (-1, stop - start)))
+    return ops.concatenate(columns, axis=1)
+
+
 class CAMExplainer(Explainer):
     """Base of the CAM family: a weighted sum of a layer's feature maps.
 
@@ -290,19 +313,15 @@ class AblationCAM(CAMExplainer):
         features = ops.cast(features, "float32")
         scores = ops.cast(select_scores(logits, targets), "float32")
         channels = features.shape[-1]
-        drops = []
-        for start in range(0, channels, self.channel_batch_size):
-            stop = min(start + self.channel_batch_size, channels)
+
+        def ablated(start, stop):
             # keep[c, k] = 0 where channel k is ablated in variant c.
             keep = 1.0 - ops.one_hot(ops.arange(start, stop), channels)
-            ablated = features[:, None] * keep[None, :, None, None, :]
-            flat = ops.reshape(ablated, (-1, *features.shape[1:]))
-            repeated = ops.repeat(targets, stop - start)
-            ablated_scores = select_scores(self.split.head(flat), repeated)
-            drops.append(
-                ops.reshape(ops.cast(ablated_scores, "float32"), (-1, stop - start))
-            )
-        ablated_scores = ops.concatenate(drops, axis=1)
+            return features[:, None] * keep[None, :, None, None, :]
+
+        ablated_scores = channel_variant_scores(
+            channels, self.channel_batch_size, ablated, self.split.head, targets
+        )
         safe = ops.where(ops.abs(scores) > _EPSILON, scores, _EPSILON)
         weights = (scores[:, None] - ablated_scores) / safe[:, None]
         return ops.einsum("bhwk,bk->bhw", features, weights)
@@ -344,27 +363,25 @@ class ScoreCAM(CAMExplainer):
         features = ops.cast(self.split(images)[0], "float32")
         size = tuple(images.shape[1:3])
         channels = features.shape[-1]
-        weights = []
-        for start in range(0, channels, self.channel_batch_size):
-            stop = min(start + self.channel_batch_size, channels)
+
+        def masked(start, stop):
             upsampled = ops.image.resize(features[..., start:stop], size, "bilinear")
             low = ops.min(upsampled, axis=(1, 2), keepdims=True)
-            high = ops.max(upsampled, axis=(1, 2), keepdims=True)
-            span = high - low
+            span = ops.max(upsampled, axis=(1, 2), keepdims=True) - low
             masks = ops.where(
                 span > _EPSILON,
                 (upsampled - low) / ops.where(span > _EPSILON, span, 1.0),
                 0.0,
             )
-            # (b, H, W, c) masks -> (b * c, H, W, C) masked images.
-            masked = images[:, None] * ops.expand_dims(
+            # (b, H, W, c) masks -> (b, c, H, W, C) masked images.
+            return images[:, None] * ops.expand_dims(
                 ops.transpose(masks, (0, 3, 1, 2)), -1
             )
-            flat = ops.reshape(masked, (-1, *images.shape[1:]))
-            probabilities = ops.softmax(ops.cast(self.logits(flat), "float32"), axis=-1)
-            repeated = ops.repeat(targets, stop - start)
-            weights.append(
-                ops.reshape(select_scores(probabilities, repeated), (-1, stop - start))
-            )
-        weights = ops.concatenate(weights, axis=1)
+
+        def probabilities(flat):
+            return ops.softmax(ops.cast(self.logits(flat), "float32"), axis=-1)
+
+        weights = channel_variant_scores(
+            channels, self.channel_batch_size, masked, probabilities, targets
+        )
         return ops.einsum("bhwk,bk->bhw", features, weights)
