@@ -4,7 +4,7 @@ A method whose maps barely change when the weights are re-initialised
 explains the input, not the model. For each method we compare, by Spearman
 rank correlation per image, the maps of a trained LeNet-5 with those of
 (a) a randomly initialised LeNet-5 and (b) a second LeNet-5 trained from
-another seed. Maps must depend on the learned weights: (a) well below (b).
+another seed. Maps must depend on the learned weights: (a) at least 0.15 below (b).
 
 Measured here (digits, 40 test images): GradCAM 0.78 (trained vs trained)
 against ~0 (trained vs random); Input×Gradient and Integrated Gradients
@@ -69,6 +69,6 @@ def test_maps_depend_on_the_learned_weights(name, bound, models):
     reference = method(first)(images, targets=labels)
     with_trained = _correlation(reference, method(second)(images, targets=labels))
     with_random = _correlation(reference, method(random)(images, targets=labels))
-    assert with_random < with_trained - 0.2, (with_random, with_trained)
+    assert with_random < with_trained - 0.15, (with_random, with_trained)
     if bound is not None:
         assert abs(with_random) < bound, with_random
