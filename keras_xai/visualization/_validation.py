@@ -1,5 +1,7 @@
 """Checks shared by the visualisation functions (maps, images, colormaps)."""
 
+import os
+
 import matplotlib
 import numpy as np
 from matplotlib.colors import Colormap
@@ -147,3 +149,15 @@ def check_strings(value, name, length=None):
             f"{name}={value!r}"
         )
     return list(value)
+
+
+def check_png_path(path):
+    """Validates a PNG output path and returns it as a str."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"`path` must be a str or path-like. Received: path={path!r}")
+    filename = os.fspath(path)
+    if not isinstance(filename, str) or not filename.lower().endswith(".png"):
+        raise ValueError(
+            f"`path` must name a PNG file ending in '.png'. Received: path={path!r}"
+        )
+    return filename

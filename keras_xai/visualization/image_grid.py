@@ -17,6 +17,7 @@ from keras_xai.visualization._validation import (
     check_cmap,
     check_display_image,
     check_maps,
+    check_png_path,
     check_positive_number,
     check_strings,
 )
@@ -76,7 +77,7 @@ def save_image_grid(rows, path, titles=None, row_labels=None, cell_size=2.0, dpi
         row_labels = check_strings(row_labels, "row_labels", length=num_rows)
     cell_size = check_positive_number(cell_size, "cell_size")
     dpi = check_positive_int(dpi, "dpi")
-    filename = _check_png_path(path)
+    filename = check_png_path(path)
 
     figure = Figure(
         figsize=(num_columns * cell_size, num_rows * cell_size),
@@ -246,17 +247,6 @@ def _check_cell(cell, name):
         f"`{name}` must be an image of shape (H, W, 1) or (H, W, 3), or an "
         f"attribution map of shape (H, W). Received: {name}.shape={array.shape}"
     )
-
-
-def _check_png_path(path):
-    if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"`path` must be a str or path-like. Received: path={path!r}")
-    filename = os.fspath(path)
-    if not isinstance(filename, str) or not filename.lower().endswith(".png"):
-        raise ValueError(
-            f"`path` must name a PNG file ending in '.png'. Received: path={path!r}"
-        )
-    return filename
 
 
 def _draw_cell(ax, array):

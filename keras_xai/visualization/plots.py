@@ -16,8 +16,11 @@ from matplotlib.figure import Figure
 from keras_xai.metrics import aopc, direction_label, focus
 from keras_xai.metrics._validation import check_number
 from keras_xai.utils.validation import check_finite, check_positive_int, to_numpy
-from keras_xai.visualization._validation import check_positive_number, check_strings
-from keras_xai.visualization.image_grid import _check_png_path
+from keras_xai.visualization._validation import (
+    check_png_path,
+    check_positive_number,
+    check_strings,
+)
 
 _KINDS = ("box", "violin")
 
@@ -242,7 +245,7 @@ def _check_series(value, name, ndim):
 
 
 def _figure(figsize, dpi, path):
-    _check_png_path(path)
+    check_png_path(path)
     if not isinstance(figsize, (tuple, list)) or len(figsize) != 2:
         raise ValueError(
             f"`figsize` must be (width, height) in inches. Received: {figsize!r}"
@@ -259,7 +262,7 @@ def _save(figure, ax, title, path, dpi):
         if not isinstance(title, str):
             raise ValueError(f"`title` must be a str or None. Received: {title!r}")
         ax.set_title(title)
-    filename = _check_png_path(path)
+    filename = check_png_path(path)
     os.makedirs(os.path.dirname(os.path.abspath(filename)), exist_ok=True)
     figure.savefig(filename, format="png", dpi=dpi)
     return path
