@@ -10,6 +10,15 @@ from keras_xai.utils.validation import check_positive_int
 _EPSILON = 1e-7
 
 
+def safe_divide(numerator, denominator):
+    """`numerator / denominator`, and 0 where `|denominator| <= 1e-7`.
+
+    Never a NaN or an infinity, for all-zero activations included.
+    """
+    nonzero = ops.abs(denominator) > _EPSILON
+    return ops.where(nonzero, numerator / ops.where(nonzero, denominator, 1.0), 0.0)
+
+
 def select_scores(logits, targets):
     """`logits[b, targets[b]]` for every image `b`."""
     targets = ops.cast(ops.reshape(targets, (-1, 1)), "int32")
@@ -196,8 +205,7 @@ class GradCAMPlusPlus(CAMExplainer):
         denominator = 2.0 * squared + ops.sum(features, axis=(1, 2), keepdims=True) * (
             squared * gradients
         )
-        safe = ops.where(ops.abs(denominator) > _EPSILON, denominator, 1.0)
-        alpha = ops.where(ops.abs(denominator) > _EPSILON, squared / safe, 0.0)
+        alpha = safe_divide(squared, denominator)
         weights = ops.sum(alpha * ops.relu(gradients), axis=(1, 2), keepdims=True)
         return ops.sum(weights * features, axis=-1)
 
@@ -227,8 +235,7 @@ class XGradCAM(CAMExplainer):
     def feature_maps(self, images, targets):
         features, _, gradients = feature_gradients(self.split, images, targets)
         totals = ops.sum(features, axis=(1, 2), keepdims=True)
-        safe = ops.where(ops.abs(totals) > _EPSILON, totals, 1.0)
-        normalised = ops.where(ops.abs(totals) > _EPSILON, features / safe, 0.0)
+        normalised = safe_divide(features, totals)
         weights = ops.sum(normalised * gradients, axis=(1, 2), keepdims=True)
         return ops.sum(weights * features, axis=-1)
 
@@ -368,11 +375,7 @@ class ScoreCAM(CAMExplainer):
             upsampled = ops.image.resize(features[..., start:stop], size, "bilinear")
             low = ops.min(upsampled, axis=(1, 2), keepdims=True)
             span = ops.max(upsampled, axis=(1, 2), keepdims=True) - low
-            masks = ops.where(
-                span > _EPSILON,
-                (upsampled - low) / ops.where(span > _EPSILON, span, 1.0),
-                0.0,
-            )
+            masks = safe_divide(upsampled - low, span)
             # (b, H, W, c) masks -> (b, c, H, W, C) masked images.
             return images[:, None] * ops.expand_dims(
                 ops.transpose(masks, (0, 3, 1, 2)), -1
