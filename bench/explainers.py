@@ -9,13 +9,11 @@ same computation (eager, one image per call). Prints a table and writes
 """
 
 import argparse
-import json
-import os
-import platform
 import time
 
 import keras
 import numpy as np
+from results_io import machine_info, write_result
 
 from keras_xai import explainers
 from keras_xai.applications import ImageClassifier
@@ -95,7 +93,7 @@ def main(argv=None):
         "benchmark": "explainers",
         "backend": backend,
         "keras": keras.__version__,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine_info(),
         "model": "lenet5 28x28x1, 10 classes",
         "images": args.images,
         "batch_size": args.batch_size,
@@ -104,15 +102,7 @@ def main(argv=None):
         "gradcam_batched_vs_loop_ratio": ratio,
         "date": time.strftime("%Y-%m-%d"),
     }
-    output = args.output or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)),
-        "results",
-        f"explainers_{backend}.json",
-    )
-    os.makedirs(os.path.dirname(output), exist_ok=True)
-    with open(output, "w") as file:
-        json.dump(result, file, indent=2)
-    print(f"written {output}")
+    write_result(result, "explainers", backend, args.output)
     return result
 
 

@@ -23,14 +23,12 @@ Writes `bench/results/explainers_perturbation.json`.
 
 import argparse
 import importlib.util
-import json
-import os
-import platform
 import time
 
 import keras
 import numpy as np
 import shap
+from results_io import machine_info, write_result
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.datasets import load_default_dataset
@@ -150,7 +148,7 @@ def main(argv=None):
         "backend": backend,
         "keras": keras.__version__,
         "shap": shap.__version__,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine_info(),
         "model": "lenet5 28x28x1, 10 classes, random weights",
         "data": data.name,
         "images": args.images,
@@ -165,15 +163,7 @@ def main(argv=None):
         "lime_1000_samples_images_per_second": lime_rate,
         "date": time.strftime("%Y-%m-%d"),
     }
-    output = args.output or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)),
-        "results",
-        "explainers_perturbation.json",
-    )
-    os.makedirs(os.path.dirname(output), exist_ok=True)
-    with open(output, "w") as file:
-        json.dump(result, file, indent=2)
-    print(f"written {output}")
+    write_result(result, "explainers_perturbation", backend, args.output)
     return result
 
 

@@ -18,9 +18,6 @@ Prints ratios and writes `bench/results/impactx_<backend>.json`.
 """
 
 import argparse
-import json
-import os
-import platform
 import tempfile
 import time
 
@@ -28,6 +25,7 @@ import keras
 import numpy as np
 import shap
 from explainers_perturbation import naive_shap
+from results_io import machine_info, write_result
 
 from keras_xai.applications import IMPACTX
 from keras_xai.explainers import GradCAM, PartitionSHAP
@@ -127,19 +125,13 @@ def main(argv=None):
         "backend": backend,
         "keras": keras.__version__,
         "shap": shap.__version__,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine_info(),
         "model": "IMPACTX lenet5_fashion_mnist preset (random weights)",
         "inference": inference,
         "targets": targets,
         "date": time.strftime("%Y-%m-%d"),
     }
-    output = args.output or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "results", f"impactx_{backend}.json"
-    )
-    os.makedirs(os.path.dirname(output), exist_ok=True)
-    with open(output, "w") as file:
-        json.dump(result, file, indent=2)
-    print(f"written {output}")
+    write_result(result, "impactx", backend, args.output)
     return result
 
 

@@ -18,13 +18,11 @@ ratios and writes `bench/results/metrics_<backend>.json`.
 """
 
 import argparse
-import json
-import os
-import platform
 import time
 
 import keras
 import numpy as np
+from results_io import machine_info, write_result
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.explainers.base import image_rngs
@@ -157,7 +155,7 @@ def main(argv=None):
         "benchmark": "metrics",
         "backend": backend,
         "keras": keras.__version__,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine_info(),
         "model": "lenet5 28x28x1, 10 classes, random weights",
         "images": args.images,
         "batch_size": args.batch_size,
@@ -181,13 +179,7 @@ def main(argv=None):
         },
         "date": time.strftime("%Y-%m-%d"),
     }
-    output = args.output or os.path.join(
-        os.path.dirname(os.path.abspath(__file__)), "results", f"metrics_{backend}.json"
-    )
-    os.makedirs(os.path.dirname(output), exist_ok=True)
-    with open(output, "w") as file:
-        json.dump(result, file, indent=2)
-    print(f"written {output}")
+    write_result(result, "metrics", backend, args.output)
     return result
 
 

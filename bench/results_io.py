@@ -1,0 +1,26 @@
+"""What every benchmark records about the machine, and where it writes."""
+
+import json
+import os
+import platform
+
+RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def machine_info():
+    """CPU count and platform string of this machine."""
+    return {"cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+def write_result(result, name, backend, output=None):
+    """Writes `result` as JSON to `output` or `results/<name>_<backend>.json`.
+
+    Returns:
+        The path written.
+    """
+    output = output or os.path.join(RESULTS_DIR, f"{name}_{backend}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
+    with open(output, "w") as file:
+        json.dump(result, file, indent=2)
+    print(f"written {output}")
+    return output
