@@ -12,6 +12,7 @@ from keras_xai.visualization.plots import (
     plot_focus_distributions,
     plot_perturbation_curves,
     plot_randomization_curve,
+    plot_sweep,
 )
 
 __all__ = [
@@ -21,5 +22,6 @@ __all__ = [
     "plot_focus_distributions",
     "plot_perturbation_curves",
     "plot_randomization_curve",
+    "plot_sweep",
     "save_image_grid",
 ]

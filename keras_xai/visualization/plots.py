@@ -1,5 +1,5 @@
 """Plots of metric results: Focus distributions, perturbation and
-randomisation curves.
+randomisation curves, and parameter sweeps.
 
 Each function draws on a matplotlib `Figure` with a non-interactive Agg
 canvas (no pyplot, no global state), writes a PNG (creating missing parent
@@ -215,6 +215,83 @@ def plot_randomization_curve(
     ax.set_xlabel("randomised down to layer")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize="small")
+    return _save(figure, ax, title, path, dpi)
+
+
+def plot_sweep(
+    values,
+    scores_by_series,
+    path,
+    xlabel,
+    ylabel,
+    title=None,
+    errors_by_series=None,
+    logx=False,
+    figsize=(4.5, 3.2),
+    dpi=100,
+):
+    """A score against a swept parameter, one line per series.
+
+    For hyper-parameter sweeps (IMPACTX's λ, the segment-overlap loss's β
+    and number of views, ensemble size, reweighting rounds).
+
+    Args:
+        values: array-like `(P,)`. The parameter values (x axis).
+        scores_by_series: dict `{series name: scores}`, scores array-like
+            `(P,)`.
+        path: str or path-like. Where to write the PNG; must end in ".png".
+        xlabel: str. Label of the x axis (the parameter).
+        ylabel: str. Label of the y axis; say which direction is better.
+        title: str or `None`. Defaults to `None`.
+        errors_by_series: dict or `None`. Optional `{series name: (P,)}`
+            standard deviations, drawn as error bars. Defaults to `None`.
+        logx: bool. Logarithmic x axis. Defaults to `False`.
+        figsize: tuple. `(width, height)` in inches. Defaults to `(4.5, 3.2)`.
+        dpi: int. Pixels per inch. Defaults to `100`.
+
+    Returns:
+        `path`, unchanged.
+
+    Example:
+
+    ```python
+    plot_sweep([0.25, 0.5, 0.75, 1.0], {"CE+SO": accuracies}, "beta.png",
+               xlabel="β", ylabel="decoy test accuracy (higher is better)")
+    ```
+    """
+    values = check_finite(to_numpy(values).astype("float64"), "values")
+    if values.ndim != 1 or values.shape[0] == 0:
+        raise ValueError(
+            f"`values` must be a non-empty 1-D array. Received shape {values.shape}"
+        )
+    data = _check_series(scores_by_series, "scores_by_series", ndim=1)
+    errors = (
+        {}
+        if errors_by_series is None
+        else _check_series(errors_by_series, "errors_by_series", ndim=1)
+    )
+    for name, scores in {**data, **errors}.items():
+        if scores.shape[0] != values.shape[0]:
+            raise ValueError(
+                f"Series {name!r} must have one score per value ({values.shape[0]})."
+                f" Received {scores.shape[0]}"
+            )
+    for label, text in (("xlabel", xlabel), ("ylabel", ylabel)):
+        if not isinstance(text, str):
+            raise ValueError(f"`{label}` must be a str. Received: {text!r}")
+    figure, ax = _figure(figsize, dpi, path)
+    for name, scores in data.items():
+        ax.errorbar(
+            values, scores, yerr=errors.get(name), marker="o", capsize=3, label=name
+        )
+    if logx:
+        ax.set_xscale("log", base=2)
+    ax.set_xticks(values)
+    ax.set_xticklabels([f"{v:g}" for v in values])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if len(data) > 1:
+        ax.legend(fontsize="small")
     return _save(figure, ax, title, path, dpi)
 
 

@@ -9,6 +9,7 @@ from keras_xai.visualization.plots import (
     plot_focus_distributions,
     plot_perturbation_curves,
     plot_randomization_curve,
+    plot_sweep,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -131,3 +132,40 @@ def test_randomization_curve_bad_input(tmp_path, names, scores, kwargs, match):
     with pytest.raises(ValueError, match=match):
         plot_randomization_curve(names, scores, tmp_path / "x.png", **kwargs)
     assert not (tmp_path / "x.png").exists()
+
+
+def test_sweep_draws_one_line_per_series_at_the_given_values(tmp_path, monkeypatch):
+    drawn = {}
+    original = plots._save
+
+    def recording_save(figure, ax, title, path, dpi):
+        for container in ax.containers:  # one ErrorbarContainer per series
+            drawn[container.get_label()] = container.lines[0].get_xydata().tolist()
+        return original(figure, ax, title, path, dpi)
+
+    monkeypatch.setattr(plots, "_save", recording_save)
+    path = plot_sweep(
+        [0.25, 0.5, 1.0],
+        {"CE+SO": [0.5, 0.6, 0.7], "RRR": [0.4, 0.45, 0.5]},
+        tmp_path / "beta.png",
+        xlabel="beta",
+        ylabel="accuracy",
+        errors_by_series={"CE+SO": [0.01, 0.02, 0.0]},
+    )
+    _read_png(path)
+    assert set(drawn) == {"CE+SO", "RRR"}
+    assert drawn["RRR"] == [[0.25, 0.4], [0.5, 0.45], [1.0, 0.5]]
+
+
+@pytest.mark.parametrize(
+    "values, series, match",
+    [
+        ([], {"a": []}, "values"),
+        ([1, 2], {"a": [1.0]}, "one score per value"),
+        ([1, 2], {}, "scores_by_series"),
+        ([1, np.nan], {"a": [1.0, 2.0]}, "values"),
+    ],
+)
+def test_sweep_bad_input(tmp_path, values, series, match):
+    with pytest.raises(ValueError, match=match):
+        plot_sweep(values, series, tmp_path / "s.png", xlabel="x", ylabel="y")

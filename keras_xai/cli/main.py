@@ -1,0 +1,61 @@
+"""Entry point of the `keras-xai` console command."""
+
+import argparse
+import sys
+
+from keras_xai.cli import (
+    evaluate_command,
+    explain_command,
+    export_command,
+    train_command,
+)
+from keras_xai.cli.data import CommandError
+
+DESCRIPTION = """keras-xai: train image classifiers with explanations, explain
+them, measure the explanations and export SavedModels.
+
+Start with
+  keras-xai train --method impactx --output-dir runs/impactx
+  keras-xai explain --model runs/impactx
+  keras-xai evaluate --model runs/impactx
+  keras-xai export --model runs/impactx --output runs/impactx/savedmodel
+and `keras-xai COMMAND --help` for each command's options."""
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="keras-xai",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for command in (train_command, explain_command, evaluate_command, export_command):
+        command.add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Runs `keras-xai` with `argv` (default `sys.argv[1:]`); returns the status.
+
+    Bad arguments and missing data print one line and return 2; they never
+    end in a traceback.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except (CommandError, ValueError, FileNotFoundError) as error:
+        print(f"keras-xai {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            f"keras-xai {args.command}: interrupted (cached attribution targets "
+            "are kept; rerun the same command to resume)",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""`--method abn`: the Attention Branch Network baseline."""
+
+import keras
+
+NAME = "abn"
+HELP = "Attention Branch Network (Fukui et al. 2019), IMPACTX's comparison"
+
+
+def add_arguments(group):
+    del group  # trained like the baseline; its options are the common ones
+
+
+def train(args, data, classifier):
+    from keras_xai.applications.abn import ABN
+
+    model = ABN(classifier)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
+    history = model.fit(
+        data.x_train,
+        data.y_train,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        verbose=args.verbose,
+    )
+    return model, {"final_loss": float(history.history["loss"][-1])}

@@ -1,0 +1,212 @@
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from keras_xai.cli.main import main
+
+
+def _run(argv, capsys):
+    status = main(argv)
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_help_names_every_command(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("train", "explain", "evaluate", "export"):
+        assert command in out
+
+
+def test_train_help_lists_methods_and_their_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    for text in ("--method", "impactx", "abn", "baseline", "--lambda", "--targets"):
+        assert text in out
+
+
+def test_console_module_runs():
+    completed = subprocess.run(
+        [sys.executable, "-m", "keras_xai.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )
+    assert completed.returncode == 0
+    assert "keras-xai" in completed.stdout
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "0"], "--epochs must be >= 1"),
+        (["--learning-rate", "-1"], "--learning-rate must be > 0"),
+        (["--method", "impactx", "--lambda", "-0.5"], "--lambda must be >= 0"),
+    ],
+)
+def test_bad_train_arguments_exit_2_with_message(argv, message, tmp_path, capsys):
+    base = ["train", "--method", "baseline", "--output-dir", str(tmp_path)]
+    argv = base + argv if argv[0] != "--method" else base[:1] + argv + base[3:]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_on_disk_data_without_directory_is_a_clear_error(tmp_path, capsys):
+    status, _, err = _run(
+        [
+            "train",
+            "--method",
+            "baseline",
+            "--data",
+            "cifar10",
+            "--output-dir",
+            str(tmp_path),
+        ],
+        capsys,
+    )
+    assert status == 2
+    assert "--data-dir" in err and "Traceback" not in err
+
+
+def test_missing_model_is_a_clear_error(tmp_path, capsys):
+    status, _, err = _run(["explain", "--model", str(tmp_path / "nothing")], capsys)
+    assert status == 2
+    assert "no trained model" in err
+
+
+def test_preset_must_match_the_data(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            [
+                "train",
+                "--method",
+                "baseline",
+                "--data",
+                "digits",
+                "--preset",
+                "lenet5_cifar10",
+                "--output-dir",
+                str(tmp_path),
+            ]
+        )
+    assert exit_info.value.code == 2
+    assert "lenet5_cifar10" in capsys.readouterr().err
+
+
+@pytest.mark.large
+def test_train_explain_evaluate_export_round(tmp_path, capsys):
+    run_dir = str(tmp_path / "run")
+    status, out, _ = _run(
+        [
+            "train",
+            "--method",
+            "impactx",
+            "--data",
+            "digits",
+            "--train-size",
+            "128",
+            "--test-size",
+            "64",
+            "--epochs",
+            "1",
+            "--verbose",
+            "0",
+            "--output-dir",
+            run_dir,
+        ],
+        capsys,
+    )
+    assert status == 0, out
+    with open(os.path.join(run_dir, "run.json")) as file:
+        record = json.load(file)
+    assert record["method"] == "impactx" and record["data"] == "digits"
+    assert 0.0 <= record["test_accuracy"] <= 1.0
+    assert os.path.isdir(os.path.join(run_dir, "targets_gradcam"))
+
+    png = str(tmp_path / "explanations.png")
+    status, out, err = _run(
+        [
+            "explain",
+            "--model",
+            run_dir,
+            "--num-images",
+            "2",
+            "--shap-evals",
+            "20",
+            "--output",
+            png,
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    with open(png, "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+    # IMPACTX keeps its feature maps in nested models, so SHAP replaces GradCAM.
+    assert "post-hoc shap" in out
+
+    status, out, err = _run(
+        [
+            "evaluate",
+            "--model",
+            run_dir,
+            "--test-size",
+            "64",
+            "--num-images",
+            "8",
+            "--shap-evals",
+            "20",
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    with open(os.path.join(run_dir, "metrics.json")) as file:
+        metrics = json.load(file)
+    assert metrics["accuracy"] == pytest.approx(record["test_accuracy"])
+    assert set(metrics["morf"]) == {"own", "shap"}
+    for values in metrics["morf"].values():
+        assert np.isfinite(values["aopc_mean"])
+
+    saved = str(tmp_path / "savedmodel")
+    status, _, err = _run(["export", "--model", run_dir, "--output", saved], capsys)
+    assert status == 0, err
+    assert os.path.isfile(os.path.join(saved, "saved_model.pb"))
+
+
+@pytest.mark.large
+def test_baseline_reports_focus_when_the_model_takes_mosaics(tmp_path, capsys):
+    # LeNet-5 flattens, so Focus is reported as not applicable with a reason.
+    run_dir = str(tmp_path / "run")
+    argv = ["train", "--method", "baseline", "--data", "digits", "--output-dir"]
+    status, _, _ = _run(
+        argv + [run_dir, "--train-size", "64", "--epochs", "1", "--verbose", "0"],
+        capsys,
+    )
+    assert status == 0
+    status, _, err = _run(
+        [
+            "evaluate",
+            "--model",
+            run_dir,
+            "--num-images",
+            "4",
+            "--post-hoc",
+            "gradcam",
+            "--focus-mosaics",
+            "4",
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    with open(os.path.join(run_dir, "metrics.json")) as file:
+        metrics = json.load(file)
+    assert "skipped" in metrics["focus"]["gradcam"]
+    assert np.isfinite(metrics["morf"]["gradcam"]["aopc_mean"])
