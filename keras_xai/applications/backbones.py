@@ -12,6 +12,7 @@ from keras_xai.applications.imagenet_weights import resolve_weights
 # architecture -> (ImagePreprocessing mode, needs 3 channels, minimum side)
 ARCHITECTURES = {
     "lenet5": ("none", False, 20),
+    "vgg_small": ("none", False, 8),
     "mobilenet": ("tf", True, 32),
     "efficientnet_b2": ("scale255", True, 32),
     "vgg16": ("caffe", True, 32),
@@ -61,6 +62,31 @@ def lenet5_features(x):
     return keras.layers.MaxPooling2D(2, name="pool2")(x)
 
 
+def vgg_small_features(x, widths=(16, 32, 64)):
+    """A small VGG-style CNN for small images, deeper than LeNet-5.
+
+    Three blocks of two 3x3 Conv2D + ReLU (16, 32, 64 filters, "same"
+    padding), max pooling after the first two: the feature map is H/4 x W/4
+    (7x7 at 28x28), fine enough for CAMs, and every layer is one LRP
+    supports. Trains in minutes on a CPU at 28x28.
+    """
+    for block, filters in enumerate(widths, start=1):
+        for conv in (1, 2):
+            x = keras.layers.Conv2D(
+                filters,
+                3,
+                padding="same",
+                activation="relu",
+                name=f"block{block}_conv{conv}",
+            )(x)
+        if block < len(widths):
+            x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+    return x
+
+
+_OWN_ARCHITECTURES = {"lenet5": lenet5_features, "vgg_small": vgg_small_features}
+
+
 def build_features(architecture, x, image_shape, weights=None):
     """Builds an architecture's feature extractor on a Keras tensor.
 
@@ -74,13 +100,13 @@ def build_features(architecture, x, image_shape, weights=None):
     Returns:
         The last 4-D feature map as a Keras tensor.
     """
-    if architecture == "lenet5":
+    if architecture in _OWN_ARCHITECTURES:
         if weights is not None:
             raise ValueError(
-                "lenet5 has no pretrained weights. Received: "
+                f"{architecture} has no pretrained weights. Received: "
                 f"weights={weights!r}; use weights=None"
             )
-        return lenet5_features(x)
+        return _OWN_ARCHITECTURES[architecture](x)
     weights = resolve_weights(architecture, weights, image_shape[0])
     application = _KERAS_APPLICATIONS[architecture](
         include_top=False, weights=weights, input_tensor=x, pooling=None

@@ -25,7 +25,8 @@ class ImageClassifier(keras.Model):
     (feature map, logits) pair every CAM method and explanation loss needs.
 
     Args:
-        architecture: str. One of `"lenet5"`, `"mobilenet"`,
+        architecture: str. One of `"lenet5"`, `"vgg_small"` (six 3x3
+            convolutions, for small images), `"mobilenet"`,
             `"efficientnet_b2"`, `"vgg16"`, `"resnet50"`. Defaults to
             `"lenet5"`.
         image_shape: tuple. `(height, width, channels)` with 1 or 3 channels.

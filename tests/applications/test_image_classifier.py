@@ -45,6 +45,17 @@ class TestImageClassifier(TestCase):
             atol=1e-6,
         )
 
+    def test_vgg_small_is_a_six_conv_cam_friendly_backbone(self):
+        model = ImageClassifier("vgg_small", (28, 28, 1), 10)
+        convs = [
+            layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)
+        ]
+        assert len(convs) == 6 and model.pooling == "avg"
+        assert model.split().layer_name == "block3_conv2"
+        assert model.get_layer("block3_conv2").output.shape[1:] == (7, 7, 64)
+        with pytest.raises(ValueError, match="vgg_small has no pretrained weights"):
+            ImageClassifier("vgg_small", (28, 28, 1), 10, weights="imagenet")
+
     def test_global_pooling_accepts_larger_inputs(self):
         model = ImageClassifier(
             "lenet5", (28, 28, 1), 10, pooling="avg", hidden_units=()
