@@ -11,6 +11,11 @@ from keras_xai.datasets.images import to_float_images
 Dataset = collections.namedtuple(
     "Dataset", ["name", "x_train", "y_train", "x_test", "y_test", "class_names"]
 )
+Dataset.__doc__ = """A classification dataset: train and test splits and class names.
+
+`load_default_dataset` fills it with model-ready float32 images in [0, 1];
+the on-disk readers (`load_cifar10`, `load_stl10`, ...) with the files'
+uint8 pixels (convert them with `to_float_images`)."""
 NAMES = ("auto", "fashion_mnist", "digits")
 
 
