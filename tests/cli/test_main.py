@@ -210,3 +210,42 @@ def test_baseline_reports_focus_when_the_model_takes_mosaics(tmp_path, capsys):
         metrics = json.load(file)
     assert "skipped" in metrics["focus"]["gradcam"]
     assert np.isfinite(metrics["morf"]["gradcam"]["aopc_mean"])
+
+
+@pytest.mark.large
+def test_train_on_cifar10_binary_files(tmp_path, capsys):
+    from tests.datasets.format_writers import cifar_binary_records, write_lines
+
+    rng = np.random.default_rng(0)
+    directory = tmp_path / "cifar-10-batches-bin"
+    directory.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        images = rng.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+        labels = rng.integers(0, 10, 4)
+        (directory / f"{name}.bin").write_bytes(cifar_binary_records(images, labels))
+    write_lines(directory / "batches.meta.txt", [f"class{i}" for i in range(10)])
+    run_dir = str(tmp_path / "run")
+    status, out, err = _run(
+        [
+            "train",
+            "--method",
+            "baseline",
+            "--data",
+            "cifar10",
+            "--data-dir",
+            str(tmp_path),
+            "--preset",
+            "lenet5_cifar10",
+            "--epochs",
+            "1",
+            "--verbose",
+            "0",
+            "--output-dir",
+            run_dir,
+        ],
+        capsys,
+    )
+    assert status == 0, err
+    assert "20 training and 4 test images of shape (32, 32, 3)" in out
+    with open(os.path.join(run_dir, "run.json")) as file:
+        assert json.load(file)["class_names"] == [f"class{i}" for i in range(10)]

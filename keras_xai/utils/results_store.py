@@ -1,0 +1,71 @@
+"""`ResultsStore`: finished measurements of a long experiment, kept on disk."""
+
+import json
+import os
+
+
+class ResultsStore:
+    """A JSON file of finished runs, rewritten atomically after each one.
+
+    Long experiments (many seeds and methods) call `get(key)` before a run
+    and `put(key, value)` after it, so an interrupted experiment rerun with
+    the same settings skips what it already measured. Results saved under
+    different settings are ignored (the settings are part of the file).
+
+    Args:
+        path: str. The JSON file.
+        settings: dict. JSON-serialisable settings of the experiment; runs
+            stored under other settings are not reused.
+
+    Example:
+
+    ```python
+    store = ResultsStore("results.json", {"epochs": 3})
+    if store.get("ce/seed0") is None:
+        store.put("ce/seed0", {"accuracy": train_and_measure()})
+    ```
+    """
+
+    def __init__(self, path, settings):
+        if not isinstance(settings, dict):
+            raise ValueError(
+                f"`settings` must be a dict. Received: {type(settings).__name__}"
+            )
+        self.path = os.fspath(path)
+        self.settings = json.loads(json.dumps(settings))
+        self.runs = {}
+        self.extra = {}
+        if os.path.isfile(self.path):
+            try:
+                with open(self.path) as file:
+                    saved = json.load(file)
+            except json.JSONDecodeError as error:
+                raise ValueError(
+                    f"Results file {self.path!r} is not valid JSON ({error}); "
+                    "move it away to start afresh"
+                ) from None
+            if saved.get("settings") == self.settings:
+                self.runs = saved.get("runs", {})
+
+    def get(self, key):
+        """The stored value of run `key`, or `None`."""
+        return self.runs.get(key)
+
+    def put(self, key, value):
+        """Stores run `key` and rewrites the file; returns `value`."""
+        self.runs[key] = value
+        self.save()
+        return value
+
+    def save(self):
+        """Writes settings, runs and `extra` (e.g. summary tables) atomically."""
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        temporary = self.path + ".tmp"
+        with open(temporary, "w") as file:
+            json.dump(
+                {"settings": self.settings, "runs": self.runs, **self.extra},
+                file,
+                indent=1,
+            )
+        os.replace(temporary, self.path)
