@@ -1,6 +1,12 @@
 """Public models: classifiers with a CAM split (and, later, IMPACTX etc.)."""
 
 from keras_xai.applications.backbones import ARCHITECTURES
+from keras_xai.applications.class_model import class_model
+from keras_xai.applications.ensemble import (
+    EnsembleHistory,
+    ExplanationEnsemble,
+    member_indices,
+)
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.imagenet_weights import imagenet_weights_file
 from keras_xai.applications.impactx import IMPACTX
@@ -10,12 +16,22 @@ from keras_xai.applications.model_split import (
     logits_tensor,
     model_split,
 )
+from keras_xai.applications.multitask import (
+    AttributeExplanation,
+    MultitaskAttributeClassifier,
+)
 
 __all__ = [
     "ARCHITECTURES",
+    "AttributeExplanation",
+    "EnsembleHistory",
+    "ExplanationEnsemble",
     "IMPACTX",
     "ImageClassifier",
     "ModelSplit",
+    "MultitaskAttributeClassifier",
+    "class_model",
+    "member_indices",
     "default_feature_layer",
     "imagenet_weights_file",
     "logits_tensor",

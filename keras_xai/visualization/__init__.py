@@ -6,6 +6,7 @@ matplotlib's global state. Backend tensors are accepted and converted.
 """
 
 from keras_xai.visualization.image_grid import explanation_figure, save_image_grid
+from keras_xai.visualization.labelled_arrows import draw_labelled_arrows
 from keras_xai.visualization.normalize import normalize_map
 from keras_xai.visualization.overlay import overlay
 from keras_xai.visualization.plots import (
@@ -16,6 +17,7 @@ from keras_xai.visualization.plots import (
 )
 
 __all__ = [
+    "draw_labelled_arrows",
     "explanation_figure",
     "normalize_map",
     "overlay",
