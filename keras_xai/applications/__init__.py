@@ -1,5 +1,6 @@
 """Public models: classifiers with a CAM split (and, later, IMPACTX etc.)."""
 
+from keras_xai.applications.abn import ABN
 from keras_xai.applications.backbones import ARCHITECTURES
 from keras_xai.applications.class_model import class_model
 from keras_xai.applications.ensemble import (
@@ -22,6 +23,7 @@ from keras_xai.applications.multitask import (
 )
 
 __all__ = [
+    "ABN",
     "ARCHITECTURES",
     "AttributeExplanation",
     "EnsembleHistory",
