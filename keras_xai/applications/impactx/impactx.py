@@ -193,7 +193,20 @@ class IMPACTX(PresetMixin, keras.Model):
             **kwargs,
         )
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        # Checked before training starts: on JAX an error raised inside the
+        # train step would leave the model's variables unusable for the
+        # next `fit`.
+        self._check_explanation_targets(y)
+        return super().fit(x, y, *args, **kwargs)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, **kwargs):
+        self._check_explanation_targets(y)
+        return super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, **kwargs
+        )
+
+    def _check_explanation_targets(self, y):
         # Catch explanation targets that the decoder cannot produce before
         # they reach the loss as a broadcasting error deep in a backend.
         if isinstance(y, dict) and y.get("explanation") is not None:
@@ -204,9 +217,6 @@ class IMPACTX(PresetMixin, keras.Model):
                     f"(H, W) = {tuple(self.image_shape[:2])}, the decoder's output. "
                     f"Received targets of per-image shape {shape}"
                 )
-        return super().compute_loss(
-            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, **kwargs
-        )
 
     def compile_from_config(self, config):
         # Restores the compile arguments saved in a `.keras` file.

@@ -111,6 +111,9 @@ class TestIMPACTX(TestCase):
             model.fit(
                 x, {"class": y, "explanation": wrong[..., None]}, epochs=1, verbose=0
             )
+        # A rejected call leaves the model trainable (JAX included).
+        history = model.fit(x, {"class": y, "explanation": _data(4)[2]}, verbose=0)
+        assert np.isfinite(history.history["loss"][0])
 
     def test_bad_arguments(self):
         classifier = ImageClassifier("lenet5", (28, 28, 1), 10)
