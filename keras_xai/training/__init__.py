@@ -5,11 +5,51 @@ from keras_xai.training.attribution_targets import (
     load_attribution_targets,
     scale_maps,
 )
+from keras_xai.training.consistency_reweighting import (
+    CAM_EXPLAINERS,
+    PSI_FUNCTIONS,
+    ConsistencyResult,
+    ConsistencyReweighting,
+    ExplanationConsistency,
+    consistency_weights,
+    weights_from_differences,
+)
 from keras_xai.training.explanation_logger import ExplanationLogger
 from keras_xai.training.explanation_targets_dataset import ExplanationTargetsDataset
+from keras_xai.training.hard_negative_mining import (
+    HardNegativeMining,
+    HardNegativeResult,
+    PerSampleLoss,
+    hard_negative_weights,
+    loss_weights,
+)
+from keras_xai.training.reweighting import (
+    REWEIGHTING_METHODS,
+    ReweightingSetup,
+    reweighting_setup,
+)
+from keras_xai.training.reweighting_callback import ReweightingCallback
+from keras_xai.training.sample_weight_dataset import SampleWeightDataset
 from keras_xai.training.target_refresh import TargetRefresh
 
 __all__ = [
+    "CAM_EXPLAINERS",
+    "ConsistencyResult",
+    "ConsistencyReweighting",
+    "ExplanationConsistency",
+    "HardNegativeMining",
+    "HardNegativeResult",
+    "PSI_FUNCTIONS",
+    "PerSampleLoss",
+    "REWEIGHTING_METHODS",
+    "ReweightingCallback",
+    "ReweightingSetup",
+    "SampleWeightDataset",
+    "consistency_weights",
+    "hard_negative_weights",
+    "loss_weights",
+    "reweighting_setup",
+    "weights_from_differences",
     "ExplanationLogger",
     "ExplanationTargetsDataset",
     "TargetRefresh",

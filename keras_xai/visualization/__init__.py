@@ -5,6 +5,10 @@ pyplot), so figures are written without a display and without touching
 matplotlib's global state. Backend tensors are accepted and converted.
 """
 
+from keras_xai.visualization.consistency_figures import (
+    plot_weight_histograms,
+    save_consistency_examples,
+)
 from keras_xai.visualization.image_grid import explanation_figure, save_image_grid
 from keras_xai.visualization.labelled_arrows import draw_labelled_arrows
 from keras_xai.visualization.normalize import normalize_map
@@ -17,6 +21,8 @@ from keras_xai.visualization.plots import (
 )
 
 __all__ = [
+    "plot_weight_histograms",
+    "save_consistency_examples",
     "draw_labelled_arrows",
     "explanation_figure",
     "normalize_map",
