@@ -4,11 +4,13 @@ import os
 
 import numpy as np
 
+from keras_xai.applications import MultitaskAttributeClassifier
 from keras_xai.applications.class_model import predict_outputs
 from keras_xai.cli import data as data_module
 from keras_xai.cli import post_hoc
 from keras_xai.cli.run_directory import load_run
-from keras_xai.visualization import save_image_grid
+from keras_xai.datasets import object_masks
+from keras_xai.visualization import draw_labelled_arrows, save_image_grid
 
 DESCRIPTION = """Write a PNG grid: each row an image, the model's own explanation
 (IMPACTX, ABN) and post-hoc maps of the same model beside it, for the
@@ -24,6 +26,12 @@ def add_parser(subparsers):
         "--num-images", type=int, default=8, help="test images to explain (default 8)"
     )
     post_hoc.add_arguments(parser)
+    parser.add_argument(
+        "--arrows",
+        action="store_true",
+        help="for a multitask model: one PNG per image with arrows from the "
+        "names of the attributes predicted present to their CAMs' centres of mass",
+    )
     parser.add_argument(
         "--output",
         help="PNG path (default: MODEL_DIR/explanations.png)",
@@ -63,6 +71,8 @@ def run(args):
     if args.num_images < 1:
         args.parser.error(f"--num-images must be >= 1; got {args.num_images}")
     model, _, data = load_model_and_test_data(args, args.num_images)
+    if args.arrows:
+        return draw_arrows(args, model, data)
     images, labels = data.x_test, data.y_test
     probabilities, own = predict_outputs(model, images)
     predicted = np.argmax(probabilities, axis=-1).astype("int32")
@@ -95,4 +105,32 @@ def run(args):
         ],
     )
     print(f"explanations written to {output}")
+    return 0
+
+
+def draw_arrows(args, model, data):
+    if not isinstance(model, MultitaskAttributeClassifier):
+        raise data_module.CommandError(
+            "--arrows needs a model trained with --method multitask; got a "
+            f"{type(model).__name__}"
+        )
+    folder = args.output or os.path.join(
+        args.model if os.path.isdir(args.model) else ".", "arrows"
+    )
+    explanations = model.explain_attributes(data.x_test)
+    masks = object_masks(data.x_test)
+    written = 0
+    for index, entries in enumerate(explanations):
+        if not entries:
+            print(f"image {index}: no attribute predicted present")
+            continue
+        draw_labelled_arrows(
+            data.x_test[index],
+            [entry.center for entry in entries],
+            [f"{entry.name} ({entry.probability:.2f})" for entry in entries],
+            os.path.join(folder, f"arrows_{index}.png"),
+            mask=masks[index],
+        )
+        written += 1
+    print(f"{written} labelled-arrow PNGs written to {folder}")
     return 0

@@ -249,3 +249,43 @@ def test_train_on_cifar10_binary_files(tmp_path, capsys):
     assert "20 training and 4 test images of shape (32, 32, 3)" in out
     with open(os.path.join(run_dir, "run.json")) as file:
         assert json.load(file)["class_names"] == [f"class{i}" for i in range(10)]
+
+
+@pytest.mark.large
+@pytest.mark.parametrize(
+    "method, extra",
+    [
+        ("consistency", ["--every", "1"]),
+        ("hnm", []),
+        ("focal", []),
+        ("ensemble", ["--members", "2", "--strategy", "bagging"]),
+        ("multitask", []),
+    ],
+)
+def test_later_methods_train_from_the_command_line(method, extra, tmp_path, capsys):
+    run_dir = str(tmp_path / "run")
+    argv = ["train", "--method", method, "--data", "digits", "--train-size", "64"]
+    argv += ["--test-size", "16", "--epochs", "2", "--verbose", "0"]
+    status, out, err = _run(argv + ["--output-dir", run_dir] + extra, capsys)
+    assert status == 0, err
+    with open(os.path.join(run_dir, "run.json")) as file:
+        assert json.load(file)["method"] == method
+    if method == "consistency":
+        assert os.path.isfile(
+            os.path.join(run_dir, "reweighting", "weight_histograms.png")
+        )
+    if method == "multitask":
+        status, out, err = _run(
+            ["explain", "--model", run_dir, "--num-images", "2", "--arrows"], capsys
+        )
+        assert status == 0, err
+        assert "labelled-arrow PNGs written" in out
+
+
+def test_arrows_need_a_multitask_model(tmp_path, capsys):
+    run_dir = str(tmp_path / "run")
+    argv = ["train", "--method", "baseline", "--data", "digits", "--train-size", "16"]
+    argv += ["--test-size", "4", "--epochs", "1", "--verbose", "0"]
+    assert _run(argv + ["--output-dir", run_dir], capsys)[0] == 0
+    status, _, err = _run(["explain", "--model", run_dir, "--arrows"], capsys)
+    assert status == 2 and "--method multitask" in err

@@ -6,6 +6,27 @@ returning `(model, details)`: the trained Keras model (saved as
 `model.keras`) and a dict of numbers recorded in `run.json`.
 """
 
-from keras_xai.cli.methods import abn, baseline, impactx
+from keras_xai.cli.methods import (
+    abn,
+    baseline,
+    consistency,
+    ensemble,
+    focal,
+    hnm,
+    impactx,
+    multitask,
+)
 
-METHODS = {module.NAME: module for module in (baseline, impactx, abn)}
+METHODS = {
+    module.NAME: module
+    for module in (
+        baseline,
+        impactx,
+        abn,
+        consistency,
+        hnm,
+        focal,
+        ensemble,
+        multitask,
+    )
+}
