@@ -60,6 +60,11 @@ def parse_args(argv):
     parser.add_argument("--eval-images", type=int, default=2000)
     parser.add_argument("--no-debiasing", action="store_true")
     parser.add_argument("--output-dir", default="applications/explanation_consistency")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild the table and plots from results.json, train nothing",
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
@@ -252,9 +257,12 @@ def main(argv=None):
     settings = {
         k: v
         for k, v in vars(args).items()
-        if k not in ("output_dir", "seeds", "backbones", "no_debiasing")
+        if k not in ("output_dir", "seeds", "backbones", "no_debiasing", "report_only")
     }
     store = ResultsStore(os.path.join(args.output_dir, "results.json"), settings)
+    if args.report_only:
+        report(store, args)
+        return store
     comparison(data, args, store)
     if not args.no_debiasing:
         debiasing(data, args, store)

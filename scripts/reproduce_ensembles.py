@@ -4,17 +4,17 @@ Part 1, ensembles: for each builder (`random_heads`, `kfold`, `bagging`) an
 `ExplanationEnsemble` of `--members` LeNet-5 classifiers is trained on a
 seeded training subset. On `--eval-images` test images with object masks
 (the garment's pixels), for GradCAM, Saliency, Integrated Gradients and
-Gradient SHAP (true class; signed maps by magnitude, taken after
-averaging), the paper's table: Ind-Avg (each member's map scored, the
-scores averaged) vs Ens-Avg (the averaged map scored) for IoU (threshold
-0.3), Pearson correlation at 14x14, and the intersection and union in
-pixels; IoU as a function of ensemble size (the first k members) as a
-plot; ensemble vs mean-member accuracy.
+Gradient SHAP (true class; signed maps by magnitude), the paper's table:
+Ind-Avg (each member's map scored, the scores averaged) vs Ens-Avg (the
+averaged map scored) for IoU (threshold 0.3), Pearson correlation at
+14x14, and the intersection and union in pixels; IoU as a function of
+ensemble size (the first k members) as a plot; ensemble vs mean-member
+accuracy.
 
 Part 2, multitask: a `MultitaskAttributeClassifier` with the class-level
 attributes of `keras_xai.datasets.class_attributes.FASHION_MNIST_ATTRIBUTES`,
-trained jointly;
-class and attribute accuracy; a sheet of labelled-arrow explanations.
+trained jointly; class and attribute accuracy; a sheet of labelled-arrow
+explanations.
 
     python scripts/reproduce_ensembles.py --output-dir applications/ensembles_multitask
     python scripts/reproduce_ensembles.py --quick --output-dir /tmp/ens_quick
@@ -72,6 +72,11 @@ def parse_args(argv):
     parser.add_argument("--eval-images", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output-dir", default="applications/ensembles_multitask")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rebuild the table and plots from results.json, train nothing",
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
@@ -148,9 +153,12 @@ def ensemble_part(data, args, store):
             np.testing.assert_allclose(
                 ens_maps, member_maps.mean(axis=0), rtol=1e-5, atol=1e-6 * scale
             )
-            # Signed maps (IG, Gradient SHAP) are compared by magnitude, taken
-            # after averaging: a min-max of the signed range would mark
-            # everything near zero.
+            # Signed maps (IG, Gradient SHAP) are compared by magnitude (a
+            # min-max of the signed range would mark everything near zero):
+            # Ens-Avg scores |mean of the signed maps| (Eq. 1, then the
+            # magnitude); the size curve scores the mean of the first k
+            # members' magnitudes. For GradCAM and Saliency (non-negative)
+            # the two are the same.
             individual = [scores(np.abs(m), masks) for m in member_maps]
             result["methods"][name] = {
                 "ind_avg": {
@@ -158,7 +166,7 @@ def ensemble_part(data, args, store):
                 },
                 "ens_avg": scores(np.abs(ens_maps), masks),
                 "iou_by_size": [
-                    float(np.mean(iou(np.abs(member_maps[:k].mean(axis=0)), masks)))
+                    float(np.mean(iou(np.abs(member_maps[:k]).mean(axis=0), masks)))
                     for k in range(1, args.members + 1)
                 ],
             }
@@ -279,8 +287,13 @@ def main(argv=None):
     args = parse_args(argv)
     start = time.time()
     data = load_default_dataset(args.data)
-    settings = {k: v for k, v in vars(args).items() if k != "output_dir"}
+    settings = {
+        k: v for k, v in vars(args).items() if k not in ("output_dir", "report_only")
+    }
     store = ResultsStore(os.path.join(args.output_dir, "results.json"), settings)
+    if args.report_only:
+        report(store, args)
+        return store
     ensemble_part(data, args, store)
     if store.get("multitask") is None:
         multitask_part(data, args, store)

@@ -1,0 +1,89 @@
+"""Quick modes of the reproduction scripts, end to end on scikit-learn digits.
+
+The numbers of a quick run mean nothing; these tests check that each script
+trains, measures, resumes from its results file and writes its plots.
+"""
+
+import importlib.util
+import json
+import os
+
+import pytest
+
+_SCRIPTS = os.path.join(os.path.dirname(__file__), "..", "..", "scripts")
+
+
+def _load(name):
+    path = os.path.join(_SCRIPTS, f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"keras_xai_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _saved(path):
+    with open(path) as file:
+        return json.load(file)
+
+
+@pytest.mark.large
+def test_impactx_reproduction(tmp_path, capsys):
+    script = _load("reproduce_impactx")
+    out = str(tmp_path)
+    script.main(["--quick", "--data", "digits", "--output-dir", out])
+    saved = _saved(tmp_path / "results.json")
+    for key in ("stage1/0", "baseline/0", "impactx_gradcam/0", "impactx_shap/0"):
+        assert 0.0 <= saved["runs"][key]["accuracy"] <= 1.0
+    assert "aopc_own" in saved["runs"]["abn/0"]
+    assert set(saved["table"]) >= {"baseline", "impactx_shap", "abn"}
+    for png in ("morf_curves.png", "lambda_sweep.png", "example_explanations.png"):
+        assert os.path.isfile(tmp_path / png)
+    # A rerun finds every measurement and trains nothing.
+    capsys.readouterr()
+    script.main(["--quick", "--data", "digits", "--output-dir", out])
+    assert "trained" not in capsys.readouterr().out
+
+
+@pytest.mark.large
+def test_segment_overlap_reproduction(tmp_path):
+    script = _load("reproduce_segment_overlap")
+    methods = ["ceiling", "floor", "ce_so_blur", "rrr"]
+    script.main(
+        ["--quick", "--data", "digits", "--no-sweeps", "--output-dir", str(tmp_path)]
+        + ["--methods", *methods, "--views", "2"]
+    )
+    saved = _saved(tmp_path / "results.json")
+    assert {f"lenet5/{m}/0" for m in methods} <= set(saved["runs"])
+    assert set(saved["table"]) == {f"lenet5/{m}" for m in methods}
+    assert os.path.isfile(tmp_path / "gradcam_lenet5_floor.png")
+
+
+@pytest.mark.large
+def test_consistency_reproduction(tmp_path):
+    script = _load("reproduce_consistency")
+    script.main(["--quick", "--data", "digits", "--output-dir", str(tmp_path)])
+    saved = _saved(tmp_path / "results.json")
+    for method in ("none", "hnm", "focal", "consistency"):
+        assert 0.0 <= saved["runs"][f"lenet5/{method}/0"]["accuracy"] <= 1.0
+    shares = saved["runs"]["debias/scale/consistency"]["unbiased_share_top20"]
+    assert len(shares) == 2 and all(0.0 <= s <= 1.0 for s in shares)
+    assert os.path.isfile(tmp_path / "debiasing_brighten.png")
+    assert os.path.isfile(tmp_path / "diagnostics_lenet5" / "weight_histograms.png")
+
+
+@pytest.mark.large
+def test_ensembles_reproduction(tmp_path):
+    script = _load("reproduce_ensembles")
+    script.main(["--quick", "--data", "digits", "--output-dir", str(tmp_path)])
+    saved = _saved(tmp_path / "results.json")
+    for strategy in ("random_heads", "kfold", "bagging"):
+        methods = saved["runs"][f"ensemble/{strategy}"]["methods"]
+        assert set(methods) == {
+            "GradCAM",
+            "Saliency",
+            "IntegratedGradients",
+            "GradientSHAP",
+        }
+        assert len(methods["GradCAM"]["iou_by_size"]) == 2
+    assert 0.0 <= saved["runs"]["multitask"]["attribute_accuracy"] <= 1.0
+    assert os.path.isfile(tmp_path / "iou_by_size_bagging.png")
