@@ -8,6 +8,10 @@ from keras_xai.applications.ensemble import (
     ExplanationEnsemble,
     member_indices,
 )
+from keras_xai.applications.explanation_guided import (
+    ExplanationGuidedClassifier,
+    fit_two_phase,
+)
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.imagenet_weights import imagenet_weights_file
 from keras_xai.applications.impactx import IMPACTX
@@ -28,11 +32,13 @@ __all__ = [
     "AttributeExplanation",
     "EnsembleHistory",
     "ExplanationEnsemble",
+    "ExplanationGuidedClassifier",
     "IMPACTX",
     "ImageClassifier",
     "ModelSplit",
     "MultitaskAttributeClassifier",
     "class_model",
+    "fit_two_phase",
     "member_indices",
     "default_feature_layer",
     "imagenet_weights_file",
