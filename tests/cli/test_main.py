@@ -260,6 +260,7 @@ def test_train_on_cifar10_binary_files(tmp_path, capsys):
         ("focal", []),
         ("ensemble", ["--members", "2", "--strategy", "bagging"]),
         ("multitask", []),
+        ("so-loss", ["--views", "2", "--beta", "0.5"]),
     ],
 )
 def test_later_methods_train_from_the_command_line(method, extra, tmp_path, capsys):
@@ -280,6 +281,13 @@ def test_later_methods_train_from_the_command_line(method, extra, tmp_path, caps
         )
         assert status == 0, err
         assert "labelled-arrow PNGs written" in out
+
+
+def test_so_loss_rejects_a_beta_outside_0_1(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--method", "so-loss", "--beta", "2", "--output-dir", "x"])
+    assert exit_info.value.code == 2
+    assert "--beta must be in [0, 1]" in capsys.readouterr().err
 
 
 def test_arrows_need_a_multitask_model(tmp_path, capsys):

@@ -15,6 +15,7 @@ from keras_xai.cli.methods import (
     hnm,
     impactx,
     multitask,
+    so_loss,
 )
 
 METHODS = {
@@ -28,5 +29,6 @@ METHODS = {
         focal,
         ensemble,
         multitask,
+        so_loss,
     )
 }
