@@ -52,22 +52,13 @@ def train(args, data, classifier):
             "--method so-loss needs object masks; they are derived for "
             f"fashion_mnist and digits (black backgrounds), not for {data.name}"
         )
-    blur = (
-        {"auto": "auto", "none": None}.get(args.blur)
-        if args.blur
-        in (
-            "auto",
-            "none",
-        )
-        else int(args.blur)
-    )
+    blur = {"auto": "auto", "none": None}
+    blur = blur[args.blur] if args.blur in blur else int(args.blur)
     model = ExplanationGuidedClassifier(
         classifier,
         beta=args.beta,
         views=args.views,
-        blur_kernel_size=int(args.blur)
-        if blur is None and args.blur != "none"
-        else blur,
+        blur_kernel_size=blur,
         cam_mode=args.cam_mode,
         guidance=args.guidance,
     )
