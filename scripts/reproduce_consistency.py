@@ -71,6 +71,7 @@ def parse_args(argv):
         args.backbones, args.seeds = ["lenet5"], [0]
         args.train_size, args.epochs, args.rounds, args.eval_images = 256, 2, 2, 64
         args.every = 1
+    args.biases = ("scale",) if args.quick else BIASES
     return args
 
 
@@ -181,7 +182,7 @@ def debiasing(data, args, store):
     classes = len(data.class_names)
     rows = np.random.default_rng(0).permutation(len(data.x_train))[: args.train_size]
     x, y = data.x_train[rows], data.y_train[rows]
-    for kind in BIASES:
+    for kind in args.biases:
         xb, is_biased = biased(x, kind, np.random.default_rng(1))
         for method in ("hnm", "focal", "consistency"):
             key = f"debias/{kind}/{method}"
@@ -224,7 +225,7 @@ def report(store, args):
                 f"| {backbone} | {method} | {acc.mean():.4f} ± {acc.std():.4f} | "
                 f"{miou.mean():.4f} ± {miou.std():.4f} | {len(runs)} |"
             )
-    for kind in BIASES:
+    for kind in args.biases:
         series = {
             m: store.get(f"debias/{kind}/{m}")["unbiased_share_top20"]
             for m in ("hnm", "focal", "consistency")
@@ -257,7 +258,15 @@ def main(argv=None):
     settings = {
         k: v
         for k, v in vars(args).items()
-        if k not in ("output_dir", "seeds", "backbones", "no_debiasing", "report_only")
+        if k
+        not in (
+            "output_dir",
+            "seeds",
+            "backbones",
+            "no_debiasing",
+            "report_only",
+            "biases",
+        )
     }
     store = ResultsStore(os.path.join(args.output_dir, "results.json"), settings)
     if args.report_only:

@@ -3,6 +3,7 @@
 from keras_xai.layers.attention_branch import AttentionBranch
 from keras_xai.layers.dihedral_views import (
     DIHEDRAL_VIEWS,
+    DihedralViews,
     dihedral_transform,
     dihedral_views,
     inverse_dihedral_transform,
@@ -14,6 +15,7 @@ from keras_xai.layers.image_preprocessing import ImagePreprocessing
 __all__ = [
     "AttentionBranch",
     "DIHEDRAL_VIEWS",
+    "DihedralViews",
     "ExplanationDecoder",
     "ImagePreprocessing",
     "decoder_plan",

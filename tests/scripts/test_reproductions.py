@@ -67,7 +67,7 @@ def test_consistency_reproduction(tmp_path):
         assert 0.0 <= saved["runs"][f"lenet5/{method}/0"]["accuracy"] <= 1.0
     shares = saved["runs"]["debias/scale/consistency"]["unbiased_share_top20"]
     assert len(shares) == 2 and all(0.0 <= s <= 1.0 for s in shares)
-    assert os.path.isfile(tmp_path / "debiasing_brighten.png")
+    assert os.path.isfile(tmp_path / "debiasing_scale.png")
     assert os.path.isfile(tmp_path / "diagnostics_lenet5" / "weight_histograms.png")
 
 

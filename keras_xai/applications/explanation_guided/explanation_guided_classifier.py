@@ -111,7 +111,11 @@ class ExplanationGuidedClassifier(keras.Model):
             to `"target"`.
         guidance: str. `"so"` (segment overlap) or `"rrr"` (input-gradient
             penalty). Defaults to `"so"`.
-        rrr_weight: float >= 0. `λ` of `guidance="rrr"`. Defaults to 10.
+        rrr_weight: float >= 0. `λ` of `guidance="rrr"`. Defaults to 10:
+            on LeNet-5 / Fashion-MNIST with object masks, the penalty `R`
+            is ~2e-3 at initialisation and ~90 after 3 epochs of plain CE
+            (CE ≈ 0.6), so at λ = 10 leaning on background pixels dominates
+            the loss while the early epochs train on CE.
         epsilon: float > 0. Added inside the cosine's norms. Defaults to
             1e-7.
         **kwargs: Standard `keras.Model` keyword arguments.
