@@ -4,6 +4,7 @@ import keras
 
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.model_split import default_feature_layer, model_split
+from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.applications.preset_io import PresetMixin
 from keras_xai.layers.attention_branch import AttentionBranch
 from keras_xai.utils.validation import check_positive_int
@@ -308,12 +309,7 @@ class ABN(PresetMixin, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config["classifier"], dict):
-            config["classifier"] = keras.saving.deserialize_keras_object(
-                config["classifier"]
-            )
-        return cls(**config)
+        return cls(**deserialize_classifier(config))
 
     @classmethod
     def from_architecture(

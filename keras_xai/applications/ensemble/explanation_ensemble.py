@@ -4,6 +4,7 @@ import keras
 import numpy as np
 
 from keras_xai.applications.image_classifier import ImageClassifier
+from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.backend import no_grad
 from keras_xai.explainers.by_name import ExplainerCache
 from keras_xai.explainers.cam import GradCAM
@@ -440,16 +441,7 @@ class ExplanationEnsemble(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config["classifier"], dict):
-            config["classifier"] = keras.saving.deserialize_keras_object(
-                config["classifier"]
-            )
-        return cls(**config)
-
-
-def __init__(self):
-    self.items = {}
+        return cls(**deserialize_classifier(config))
 
 
 def _reinitialize_head(member, seed):

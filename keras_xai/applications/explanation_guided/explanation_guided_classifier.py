@@ -2,7 +2,6 @@
 right reasons, with segment-overlap (multi-view GradCAM) or input-gradient
 guidance from object masks."""
 
-import copy
 import weakref
 
 import keras
@@ -10,6 +9,7 @@ import numpy as np
 from keras import ops
 
 from keras_xai.applications.model_split import logits_tensor, model_split
+from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.backend import grad
 from keras_xai.explainers.cam import select_scores
 from keras_xai.layers.dihedral_views import (
@@ -461,12 +461,7 @@ class ExplanationGuidedClassifier(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config["classifier"], dict):
-            # Deserialising a functional model consumes its config dict.
-            config["classifier"] = keras.saving.deserialize_keras_object(
-                copy.deepcopy(config["classifier"])
-            )
+        config = deserialize_classifier(config)
         if isinstance(config.get("views"), list):
             config["views"] = tuple(config["views"])
         return cls(**config)

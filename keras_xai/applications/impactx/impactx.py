@@ -4,6 +4,7 @@ import keras
 
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.model_split import logits_tensor
+from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.applications.preset_io import PresetMixin
 from keras_xai.layers.explanation_decoder import ExplanationDecoder
 from keras_xai.utils.validation import check_positive_int
@@ -242,12 +243,7 @@ class IMPACTX(PresetMixin, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if isinstance(config["classifier"], dict):
-            config["classifier"] = keras.saving.deserialize_keras_object(
-                config["classifier"]
-            )
-        return cls(**config)
+        return cls(**deserialize_classifier(config))
 
     @classmethod
     def from_architecture(

@@ -423,10 +423,6 @@ class MultitaskAttributeClassifier(keras.Model):
         return cls(**config)
 
 
-def __init__(self):
-    self.items = {}
-
-
 def _check_attribute_names(names):
     if isinstance(names, str) or not isinstance(names, (list, tuple)):
         raise ValueError(
