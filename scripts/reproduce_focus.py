@@ -21,6 +21,7 @@ the medians and means.
 
 import argparse
 import datetime
+import importlib.metadata
 import json
 import os
 import platform
@@ -105,28 +106,15 @@ def build_lenet5(image_shape, num_classes):
     )
 
 
-def build_vgg_small(image_shape, num_classes, widths=(16, 32, 64)):
-    """A small VGG-style CNN: three blocks of two 3x3 Conv2D+ReLU, max pooling
-    after the first two, global average pooling, a `logits` Dense layer and a
-    softmax. Only layers LRP supports; feature map 7x7 at 28x28 (14x14 on a
-    56x56 mosaic, so each quadrant is exactly 7x7 cells)."""
-    inputs = keras.Input(shape=image_shape, name="images")
-    x = inputs
-    for block, filters in enumerate(widths, start=1):
-        for conv in (1, 2):
-            x = keras.layers.Conv2D(
-                filters,
-                3,
-                padding="same",
-                activation="relu",
-                name=f"block{block}_conv{conv}",
-            )(x)
-        if block < len(widths):
-            x = keras.layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
-    x = keras.layers.GlobalAveragePooling2D(name="global_pool")(x)
-    logits = keras.layers.Dense(num_classes, name="logits")(x)
-    outputs = keras.layers.Activation("softmax", name="predictions")(logits)
-    return keras.Model(inputs, outputs, name="vgg_small")
+def build_vgg_small(image_shape, num_classes):
+    """The library's small VGG-style CNN (`ImageClassifier('vgg_small')`):
+    three blocks of two 3x3 Conv2D+ReLU, max pooling after the first two,
+    global average pooling, a `logits` Dense layer and a softmax. Only layers
+    LRP supports; feature map 7x7 at 28x28 (14x14 on a 56x56 mosaic, so each
+    quadrant is exactly 7x7 cells)."""
+    return ImageClassifier(
+        "vgg_small", image_shape, num_classes, pooling="avg", hidden_units=()
+    )
 
 
 MODELS = {
@@ -138,8 +126,8 @@ MODELS = {
     ),
     "vgg_small": (
         "VGG-style CNN: 2x conv3x3x16, pool, 2x conv3x3x32, pool, 2x "
-        "conv3x3x64, global average pooling, Dense logits (defined in this "
-        "script)",
+        "conv3x3x64, global average pooling, Dense logits (library "
+        "ImageClassifier('vgg_small', pooling='avg', hidden_units=()))",
         build_vgg_small,
     ),
 }
@@ -622,6 +610,16 @@ def markdown_table(focus_results, accuracies):
     return "\n".join(lines)
 
 
+def _distribution_version(*names):
+    """The installed version of the first of `names` that is installed."""
+    for name in names:
+        try:
+            return importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return None
+
+
 def environment():
     info = {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(
@@ -635,9 +633,7 @@ def environment():
         "load_average_at_start": [round(v, 2) for v in os.getloadavg()],
     }
     if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        info["tensorflow"] = tf.__version__
+        info["tensorflow"] = _distribution_version("tensorflow", "tensorflow-cpu")
     return info
 
 
