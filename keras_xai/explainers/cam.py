@@ -35,8 +35,32 @@ def upsample_maps(maps, size):
     return resized[..., 0]
 
 
+def head_gradients(split, features, targets):
+    """Target scores of the head and `∂ y_t / ∂ A`, differentiable.
+
+    For callers that already hold the feature map `A` (e.g. from a forward
+    pass whose logits they also need).
+
+    Args:
+        split: `keras_xai.applications.ModelSplit`.
+        features: float32 tensor `(B, h, w, C)`: the split's feature map.
+        targets: int tensor `(B,)` of class indices.
+
+    Returns:
+        Tuple `(scores, gradients)`: `(B,)` float32 target scores and the
+        gradients, shaped like `features`.
+    """
+
+    def target_scores(a):
+        return ops.cast(
+            select_scores(split.head(a, training=False), targets), "float32"
+        )
+
+    return value_and_grad(target_scores, features)
+
+
 def feature_gradients(split, images, targets, training=False):
-    """Feature map `A`, logits and `∂ y_t / ∂ A`, differentiable.
+    """Feature map `A`, target scores and `∂ y_t / ∂ A`, differentiable.
 
     Args:
         split: `keras_xai.applications.ModelSplit`.
@@ -45,19 +69,32 @@ def feature_gradients(split, images, targets, training=False):
         training: bool. Passed to the feature extractor.
 
     Returns:
-        Tuple `(features, logits, gradients)`; `gradients` shaped like
+        Tuple `(features, scores, gradients)`; `gradients` shaped like
         `features`.
     """
     features = split.features_and_logits(images, training=training)[0]
     features = ops.cast(features, "float32")
-
-    def target_scores(a):
-        return ops.cast(
-            select_scores(split.head(a, training=False), targets), "float32"
-        )
-
-    scores, gradients = value_and_grad(target_scores, features)
+    scores, gradients = head_gradients(split, features, targets)
     return features, scores, gradients
+
+
+def grad_cam_of_features(split, features, targets, relu=True):
+    """Differentiable GradCAM `(B, h, w)` of a feature map already computed.
+
+    Args:
+        split: `keras_xai.applications.ModelSplit`.
+        features: float32 tensor `(B, h, w, C)`: the split's feature map.
+        targets: int tensor `(B,)` of class indices.
+        relu: bool. Apply the ReLU (`False` keeps negative evidence).
+            Defaults to `True`.
+
+    Returns:
+        float32 tensor `(B, h, w)` at the feature map's resolution.
+    """
+    gradients = head_gradients(split, features, targets)[1]
+    weights = ops.mean(gradients, axis=(1, 2), keepdims=True)
+    maps = ops.sum(weights * features, axis=-1)
+    return ops.relu(maps) if relu else maps
 
 
 def grad_cam(split, images, targets, training=False, upsample=True, relu=True):
@@ -83,11 +120,8 @@ def grad_cam(split, images, targets, training=False, upsample=True, relu=True):
         Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks
         via Gradient-based Localization", ICCV 2017.
     """
-    features, _, gradients = feature_gradients(split, images, targets, training)
-    weights = ops.mean(gradients, axis=(1, 2), keepdims=True)
-    maps = ops.sum(weights * features, axis=-1)
-    if relu:
-        maps = ops.relu(maps)
+    features = split.features_and_logits(images, training=training)[0]
+    maps = grad_cam_of_features(split, ops.cast(features, "float32"), targets, relu)
     if upsample:
         maps = upsample_maps(maps, tuple(images.shape[1:3]))
     return maps

@@ -10,8 +10,7 @@ from keras import ops
 
 from keras_xai.applications.model_split import logits_tensor, model_split
 from keras_xai.applications.nested_config import deserialize_classifier
-from keras_xai.backend import grad
-from keras_xai.explainers.cam import select_scores
+from keras_xai.explainers.cam import grad_cam_of_features, head_gradients
 from keras_xai.layers.dihedral_views import (
     check_square,
     dihedral_views,
@@ -362,19 +361,10 @@ class ExplanationGuidedClassifier(keras.Model):
 
     def _class_activation_maps(self, split, features, targets):
         """GradCAM maps `(N, h, w)` of `features` `(N, h, w, C)` per `cam_mode`."""
-
-        def scores_of(classes):
-            def scores(a):
-                logits = split.head(a, training=False)
-                return ops.cast(select_scores(logits, classes), "float32")
-
-            return scores
-
         if self.cam_mode != "all_classes":
-            gradients = grad(scores_of(targets), features)
-            weights = ops.mean(gradients, axis=(1, 2), keepdims=True)
-            maps = ops.sum(weights * features, axis=-1)
-            return ops.relu(maps) if self.cam_mode == "target" else maps
+            return grad_cam_of_features(
+                split, features, targets, relu=self.cam_mode == "target"
+            )
 
         # Every class at once: the head sees K copies of the feature maps
         # (class-major) and one gradient call gives all K·N channel weights.
@@ -385,7 +375,7 @@ class ExplanationGuidedClassifier(keras.Model):
             + ops.zeros_like(targets, dtype="int32")[None, :],
             (-1,),
         )
-        gradients = grad(scores_of(class_targets), copies)
+        gradients = head_gradients(split, copies, class_targets)[1]
         weights = ops.reshape(
             ops.mean(gradients, axis=(1, 2)), (classes, -1, features.shape[-1])
         )
