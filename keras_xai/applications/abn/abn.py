@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.model_split import default_feature_layer, model_split
 from keras_xai.applications.nested_config import deserialize_classifier
@@ -14,7 +15,7 @@ _OUTPUT_KEYS = ("class", "explanation", "attention_class")
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class ABN(PresetMixin, keras.Model):
+class ABN(PresetMixin, CompileConfigMixin, keras.Model):
     """Attention Branch Network: attention from a CAM gates the classifier.
 
     Built from an `ImageClassifier` `A` cut at a 4-D feature layer:
@@ -288,13 +289,6 @@ class ABN(PresetMixin, keras.Model):
                     f"argmax(y, axis=-1)). Received: y[{key!r}] of shape {shape}"
                 )
         return labels
-
-    def compile_from_config(self, config):
-        # Restores the compile arguments saved in a `.keras` file.
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def get_config(self):
         return {

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.backend import no_grad
@@ -99,7 +100,7 @@ class EnsembleHistory:
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class ExplanationEnsemble(keras.Model):
+class ExplanationEnsemble(CompileConfigMixin, keras.Model):
     """An ensemble of classifiers that predicts and explains by averaging.
 
     Holds `num_members` copies of one `ImageClassifier` architecture (the
@@ -159,6 +160,10 @@ class ExplanationEnsemble(keras.Model):
         Pazzani et al., "Improving Explanations of Image Classifiers:
         Ensembles and Multitask Learning", Sec. 3.1 and Eq. 1.
     """
+
+    # The ensemble's own optimizer never steps (members train with their
+    # copies): it is not built and no state is expected from a file.
+    build_optimizer_on_load = False
 
     def __init__(
         self,
@@ -260,12 +265,6 @@ class ExplanationEnsemble(keras.Model):
             # ensemble whether or not the member has trained yet.
             member.optimizer.build(member.trainable_variables)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
-
-    def compile_from_config(self, config):
-        # Restores the compile arguments of a `.keras` file. The ensemble's
-        # own optimizer never steps (members train with their copies), so
-        # it is not built and no optimizer state is expected from the file.
-        self.compile(**keras.saving.deserialize_keras_object(config))
 
     def fit(
         self,

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.model_split import logits_tensor, model_split
 from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.explainers.cam import grad_cam_of_features, head_gradients
@@ -37,7 +38,7 @@ _LOGITS_MODELS = weakref.WeakKeyDictionary()
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class ExplanationGuidedClassifier(keras.Model):
+class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
     """A classifier whose loss also asks its explanations to sit on the object.
 
     Wraps any functional classifier that ends with a softmax (e.g.
@@ -248,13 +249,6 @@ class ExplanationGuidedClassifier(keras.Model):
         if metrics == "auto":
             metrics = ["accuracy"]
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
-
-    def compile_from_config(self, config):
-        # Restores the compile arguments saved in a `.keras` file.
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     # --- Loss -------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.model_split import logits_tensor
 from keras_xai.applications.nested_config import deserialize_classifier
@@ -13,7 +14,7 @@ _M_OUTPUTS = ("logits", "penultimate")
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class IMPACTX(PresetMixin, keras.Model):
+class IMPACTX(PresetMixin, CompileConfigMixin, keras.Model):
     """IMPACTX: a dual-branch model whose second branch learns explanations.
 
     Built from a stage-1 classifier `A = softmax(M(x))`:
@@ -218,13 +219,6 @@ class IMPACTX(PresetMixin, keras.Model):
                     f"(H, W) = {tuple(self.image_shape[:2])}, the decoder's output. "
                     f"Received targets of per-image shape {shape}"
                 )
-
-    def compile_from_config(self, config):
-        # Restores the compile arguments saved in a `.keras` file.
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def get_config(self):
         return {

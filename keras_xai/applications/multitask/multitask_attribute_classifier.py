@@ -5,6 +5,7 @@ import collections
 import keras
 import numpy as np
 
+from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.backend import no_grad
 from keras_xai.explainers.by_name import ExplainerCache
@@ -28,7 +29,7 @@ Attributes:
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class MultitaskAttributeClassifier(keras.Model):
+class MultitaskAttributeClassifier(CompileConfigMixin, keras.Model):
     """One backbone, a class head and an attribute head (multitask learning).
 
     The backbone is that of `ImageClassifier(architecture, image_shape, ...)`
@@ -228,12 +229,6 @@ class MultitaskAttributeClassifier(keras.Model):
             metrics=metrics,
             **kwargs,
         )
-
-    def compile_from_config(self, config):
-        # Restores the compile arguments saved in a `.keras` file.
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking in-memory attribute targets first.
