@@ -23,9 +23,7 @@ Resumable: finished runs are kept in `results.json` under `--output-dir`.
 """
 
 import argparse
-import datetime
 import os
-import platform
 import sys
 import time
 
@@ -243,32 +241,16 @@ def report(store, args):
                 ylabel="unbiased share of top-20 % weights",
                 title=f"bias: {kind} 80 % of the training images",
             )
-    store.extra = {
-        "table": table,
-        "finished": datetime.datetime.now().isoformat(),
-        "machine": platform.platform(),
-    }
-    store.save()
+    store.finish(table=table)
 
 
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
     data = load_default_dataset(args.data)
-    settings = {
-        k: v
-        for k, v in vars(args).items()
-        if k
-        not in (
-            "output_dir",
-            "seeds",
-            "backbones",
-            "no_debiasing",
-            "report_only",
-            "biases",
-        )
-    }
-    store = ResultsStore(os.path.join(args.output_dir, "results.json"), settings)
+    store = ResultsStore.for_experiment(
+        args, ignore=("seeds", "backbones", "no_debiasing", "biases")
+    )
     if args.report_only:
         report(store, args)
         return store

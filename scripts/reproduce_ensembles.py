@@ -21,9 +21,7 @@ explanations.
 """
 
 import argparse
-import datetime
 import os
-import platform
 import sys
 import time
 
@@ -276,21 +274,14 @@ def report(store, args):
             ylabel="IoU with object mask (higher is better)",
             title=f"{strategy}",
         )
-    store.extra = {
-        "finished": datetime.datetime.now().isoformat(),
-        "machine": platform.platform(),
-    }
-    store.save()
+    store.finish()
 
 
 def main(argv=None):
     args = parse_args(argv)
     start = time.time()
     data = load_default_dataset(args.data)
-    settings = {
-        k: v for k, v in vars(args).items() if k not in ("output_dir", "report_only")
-    }
-    store = ResultsStore(os.path.join(args.output_dir, "results.json"), settings)
+    store = ResultsStore.for_experiment(args)
     if args.report_only:
         report(store, args)
         return store

@@ -23,9 +23,7 @@ interruption and it continues.
 """
 
 import argparse
-import datetime
 import os
-import platform
 import sys
 import time
 
@@ -215,12 +213,7 @@ def run(args):
     data = load_default_dataset(args.data)
     os.makedirs(args.output_dir, exist_ok=True)
     cache = os.path.join(args.output_dir, "cache")
-    settings = {
-        key: value
-        for key, value in vars(args).items()
-        if key not in ("output_dir", "seeds", "lambdas", "report_only")
-    }
-    store = ResultsStore(os.path.join(args.output_dir, "results.json"), settings)
+    store = ResultsStore.for_experiment(args, ignore=("seeds", "lambdas"))
     test_images = data.x_test[: args.eval_images]
     all_curves = {}
     if args.report_only:
@@ -365,12 +358,7 @@ def report(store, all_curves, args):
             + (f"{shap['mean']:.4f} ± {shap['std']:.4f}" if shap else "–")
             + " |"
         )
-    store.extra = {
-        "table": table,
-        "finished": datetime.datetime.now().isoformat(),
-        "machine": platform.platform(),
-    }
-    store.save()
+    store.finish(table=table)
     if all_curves:
         plot_perturbation_curves(
             {k: np.concatenate(v) for k, v in all_curves.items()},

@@ -23,9 +23,7 @@ Resumable: finished runs are kept in `results.json` under `--output-dir`.
 """
 
 import argparse
-import datetime
 import os
-import platform
 import sys
 import time
 
@@ -168,20 +166,9 @@ def train(backbone, method, seed, data, args, beta=None, views=None):
 
 def run(args):
     data = decoy_data(args)
-    settings = {
-        k: v
-        for k, v in vars(args).items()
-        if k
-        not in (
-            "output_dir",
-            "seeds",
-            "methods",
-            "backbones",
-            "no_sweeps",
-            "report_only",
-        )
-    }
-    store = ResultsStore(os.path.join(args.output_dir, "results.json"), settings)
+    store = ResultsStore.for_experiment(
+        args, ignore=("seeds", "methods", "backbones", "no_sweeps")
+    )
     if args.report_only:
         report(store, args)
         return store
@@ -287,12 +274,7 @@ def report(store, args):
                 + " | "
                 + f"{overlap[0]:.3f} ± {overlap[1]:.3f} | {seconds:.0f} |"
             )
-    store.extra = {
-        "table": table,
-        "finished": datetime.datetime.now().isoformat(),
-        "machine": platform.platform(),
-    }
-    store.save()
+    store.finish(table=table)
     backbone, seed = args.backbones[0], args.seeds[0]
     for name, values, label in (
         ("beta", BETAS, "β (weight of CE; 1 − β on L_SO)"),

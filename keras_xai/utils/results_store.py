@@ -1,7 +1,9 @@
 """`ResultsStore`: finished measurements of a long experiment, kept on disk."""
 
+import datetime
 import json
 import os
+import platform
 
 
 class ResultsStore:
@@ -47,6 +49,27 @@ class ResultsStore:
             if saved.get("settings") == self.settings:
                 self.runs = saved.get("runs", {})
 
+    @classmethod
+    def for_experiment(cls, args, ignore=()):
+        """The store `results.json` in `args.output_dir` of a command line.
+
+        The settings are every parsed argument except `output_dir`,
+        `report_only` and `ignore` (arguments that choose which runs to do,
+        such as seeds, not how a run is done), so a rerun with other seeds
+        reuses the runs it shares with the stored ones.
+
+        Args:
+            args: `argparse.Namespace` with an `output_dir` attribute.
+            ignore: iterable of str. More argument names left out of the
+                settings. Defaults to `()`.
+
+        Returns:
+            A `ResultsStore`.
+        """
+        skipped = {"output_dir", "report_only", *ignore}
+        settings = {k: v for k, v in vars(args).items() if k not in skipped}
+        return cls(os.path.join(args.output_dir, "results.json"), settings)
+
     def get(self, key):
         """The stored value of run `key`, or `None`."""
         return self.runs.get(key)
@@ -56,6 +79,20 @@ class ResultsStore:
         self.runs[key] = value
         self.save()
         return value
+
+    def finish(self, **summary):
+        """Saves `summary` (e.g. `table=...`) with the time and the machine.
+
+        Args:
+            **summary: JSON-serialisable entries written next to the runs,
+                replacing any earlier summary.
+        """
+        self.extra = {
+            **summary,
+            "finished": datetime.datetime.now().isoformat(),
+            "machine": platform.platform(),
+        }
+        self.save()
 
     def save(self):
         """Writes settings, runs and `extra` (e.g. summary tables) atomically."""

@@ -1,3 +1,4 @@
+import argparse
 import json
 
 import pytest
@@ -37,3 +38,32 @@ def test_corrupt_file_and_bad_settings(tmp_path):
         ResultsStore(path, {})
     with pytest.raises(ValueError, match="`settings` must be a dict"):
         ResultsStore(tmp_path / "other.json", [1])
+
+
+def test_for_experiment_keeps_how_runs_are_done_not_which(tmp_path):
+    def namespace(**kwargs):
+        return argparse.Namespace(
+            output_dir=str(tmp_path), report_only=False, epochs=3, **kwargs
+        )
+
+    store = ResultsStore.for_experiment(namespace(seeds=[0]), ignore=("seeds",))
+    assert store.path == str(tmp_path / "results.json")
+    assert store.settings == {"epochs": 3}
+    store.put("ce/0", {"accuracy": 0.5})
+    # Other seeds reuse the stored runs; another epoch count does not.
+    again = ResultsStore.for_experiment(namespace(seeds=[0, 1]), ignore=("seeds",))
+    assert again.get("ce/0") == {"accuracy": 0.5}
+    other = argparse.Namespace(output_dir=str(tmp_path), report_only=True, epochs=4)
+    assert ResultsStore.for_experiment(other).get("ce/0") is None
+
+
+def test_finish_writes_the_summary_time_and_machine(tmp_path):
+    store = ResultsStore(tmp_path / "results.json", {"epochs": 3})
+    store.put("ce/0", {"accuracy": 0.5})
+    store.finish(table={"ce": 0.5})
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["runs"] == {"ce/0": {"accuracy": 0.5}}
+    assert saved["table"] == {"ce": 0.5}
+    assert saved["finished"] and saved["machine"]
+    store.finish()
+    assert "table" not in json.loads((tmp_path / "results.json").read_text())
