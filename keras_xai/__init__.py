@@ -4,6 +4,7 @@ for Keras 3 (TensorFlow, JAX and PyTorch backends)."""
 from keras_xai import (
     applications,
     backend,
+    benchmarks,
     datasets,
     explainers,
     layers,
@@ -18,6 +19,7 @@ __all__ = [
     "__version__",
     "applications",
     "backend",
+    "benchmarks",
     "datasets",
     "explainers",
     "layers",

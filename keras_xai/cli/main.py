@@ -4,6 +4,7 @@ import argparse
 import sys
 
 from keras_xai.cli import (
+    benchmark_command,
     evaluate_command,
     explain_command,
     export_command,
@@ -19,6 +20,7 @@ Start with
   keras-xai explain --model runs/impactx
   keras-xai evaluate --model runs/impactx
   keras-xai export --model runs/impactx --output runs/impactx/savedmodel
+  keras-xai benchmark shortcut --variant ross --output-dir runs/shortcut
 and `keras-xai COMMAND --help` for each command's options."""
 
 
@@ -30,7 +32,13 @@ def build_parser():
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for command in (train_command, explain_command, evaluate_command, export_command):
+    for command in (
+        train_command,
+        explain_command,
+        evaluate_command,
+        export_command,
+        benchmark_command,
+    ):
         command.add_parser(subparsers)
     return parser
 

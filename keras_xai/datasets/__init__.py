@@ -26,6 +26,12 @@ from keras_xai.datasets.mask_dataset import MaskDataset
 from keras_xai.datasets.masks import object_masks
 from keras_xai.datasets.mosaics import make_mosaics
 from keras_xai.datasets.oxford_pet import load_oxford_pet
+from keras_xai.datasets.shortcut import (
+    SHORTCUT_SPLITS,
+    SHORTCUT_VARIANTS,
+    ShortcutSplit,
+    make_shortcut_split,
+)
 from keras_xai.datasets.stl10 import load_stl10, load_stl10_unlabeled
 from keras_xai.datasets.voc import load_voc_single_label
 
@@ -51,6 +57,10 @@ __all__ = [
     "load_idx_dataset",
     "make_decoy",
     "make_mosaics",
+    "make_shortcut_split",
+    "SHORTCUT_SPLITS",
+    "SHORTCUT_VARIANTS",
+    "ShortcutSplit",
     "object_masks",
     "read_idx",
     "to_float_images",

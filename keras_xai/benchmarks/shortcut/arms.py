@@ -1,0 +1,135 @@
+"""The arms of a shortcut benchmark: what is trained, on what, with which
+guidance."""
+
+import collections
+
+from keras_xai.losses.input_gradient_penalty import check_weight
+
+ARM_KINDS = ("ce", "guided", "consistency")
+ANNOTATIONS = ("decoy", "object")
+
+ShortcutArm = collections.namedtuple(
+    "ShortcutArm", ["name", "kind", "options", "annotation", "clean"]
+)
+ShortcutArm.__doc__ = """One way of training a classifier in a shortcut benchmark.
+
+Fields:
+    name: str. The arm's name (with `@λ` for a swept weight).
+    kind: str. `"ce"` (plain cross-entropy), `"guided"`
+        (`ExplanationGuidedClassifier` with `options`) or `"consistency"`
+        (explanation-consistency reweighting with `options`).
+    options: dict. Keyword arguments of the model or reweighting callback.
+    annotation: str or `None`. Which region the guidance is given:
+        `"decoy"`, the irrelevant patch (Ross et al.'s annotation `A`), or
+        `"object"`, the relevant object mask (the segment-overlap loss).
+    clean: bool. Trained on the images without a patch (the ceiling).
+"""
+
+# name -> (kind, options, annotation, clean). Guided arms mix CE and the
+# guidance as β·CE + (1 − β)·G with β = 0.5, so G's weight is λ/2 against
+# a per-image CE: Ross et al.'s objective has CE and λ·penalty summed over
+# the same images, hence rrr_weight = 2·λ_Ross / 255² for [0, 1] inputs.
+_ARMS = {
+    "ceiling": ("ce", {}, None, True),
+    "floor": ("ce", {}, None, False),
+    "rrr_decoy": ("guided", {"guidance": "rrr", "beta": 0.5}, "decoy", False),
+    "rrr_background": ("guided", {"guidance": "rrr", "beta": 0.5}, "object", False),
+    "so_1view": ("guided", {"views": 1, "beta": 0.5}, "object", False),
+    "so_1view_noblur": (
+        "guided",
+        {"views": 1, "beta": 0.5, "blur_kernel_size": None},
+        "object",
+        False,
+    ),
+    "so_8views": ("guided", {"views": 8, "beta": 0.5}, "object", False),
+    "so_1view_signed": (
+        "guided",
+        {"views": 1, "beta": 0.5, "cam_mode": "signed"},
+        "object",
+        False,
+    ),
+    "so_1view_all_classes": (
+        "guided",
+        {"views": 1, "beta": 0.5, "cam_mode": "all_classes"},
+        "object",
+        False,
+    ),
+    "consistency": ("consistency", {"every": 2, "start_epoch": 1}, None, False),
+}
+ARM_NAMES = tuple(_ARMS)
+# Arms whose guidance strength is swept as `name@λ`.
+WEIGHTED_ARMS = ("rrr_decoy", "rrr_background")
+# Arms that need a convolutional feature map (GradCAM).
+CAM_ARMS = tuple(
+    name
+    for name, (kind, options, _, _) in _ARMS.items()
+    if kind == "consistency" or (kind == "guided" and options.get("guidance") != "rrr")
+)
+
+
+def ross_lambda_to_rrr_weight(ross_lambda, beta=0.5):
+    """Ross et al.'s `λ₁` on 0-255 pixels as `rrr_weight` on [0, 1] pixels.
+
+    A gradient with respect to pixels scaled by 1/255 is 255 times larger,
+    its square 255² times; Ross et al. add `λ₁·penalty` to an unweighted
+    CE, `ExplanationGuidedClassifier` mixes `β·CE + (1 − β)·λ·penalty`.
+
+    Args:
+        ross_lambda: float >= 0. Ross et al.'s `λ₁` (1,000 in Decoy MNIST).
+        beta: float in (0, 1]. The guided model's `β`. Defaults to 0.5.
+
+    Returns:
+        float: `λ₁ · β / (1 − β) / 255²`.
+    """
+    ross_lambda = check_weight(ross_lambda, "ross_lambda")
+    if not 0.0 < beta < 1.0:
+        raise ValueError(f"`beta` must be in (0, 1). Received: beta={beta}")
+    return ross_lambda * beta / (1.0 - beta) / 255.0**2
+
+
+def shortcut_arm(name):
+    """The `ShortcutArm` called `name`, e.g. `"floor"` or `"rrr_decoy@0.03"`.
+
+    `@λ` sets the `rrr_weight` of the input-gradient arms (`WEIGHTED_ARMS`);
+    without it they use 0.0154 (Ross et al.'s λ₁ = 1,000 on [0, 1] pixels,
+    see `ross_lambda_to_rrr_weight`).
+
+    Args:
+        name: str. `ARM_NAMES` entry, optionally `@` and a number >= 0.
+
+    Returns:
+        A `ShortcutArm`.
+
+    Raises:
+        ValueError: on an unknown arm, a weight on an arm that takes none,
+            or a weight that is not a number >= 0.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"`name` must be a string. Received: {name!r}")
+    base, _, weight = name.partition("@")
+    if base not in _ARMS:
+        raise ValueError(
+            f"Unknown shortcut arm {base!r}: expected one of {ARM_NAMES}, "
+            "optionally followed by @weight for "
+            f"{WEIGHTED_ARMS}. Received: {name!r}"
+        )
+    kind, options, annotation, clean = _ARMS[base]
+    options = dict(options)
+    if base in WEIGHTED_ARMS:
+        if weight:
+            try:
+                value = float(weight)
+            except ValueError:
+                raise ValueError(
+                    f"The weight after '@' must be a number >= 0. Received: {name!r}"
+                ) from None
+        else:
+            value = ross_lambda_to_rrr_weight(1000.0)
+        options["rrr_weight"] = check_weight(value, "rrr_weight")
+        name = f"{base}@{options['rrr_weight']:g}"
+    elif weight:
+        raise ValueError(
+            f"Arm {base!r} takes no '@weight' (only {WEIGHTED_ARMS} do). "
+            f"Received: {name!r}"
+        )
+    return ShortcutArm(name, kind, options, annotation, clean)

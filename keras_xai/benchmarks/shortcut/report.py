@@ -1,0 +1,95 @@
+"""Tables and plots of a shortcut benchmark's summary."""
+
+import os
+
+import numpy as np
+
+from keras_xai.visualization.plots import plot_sweep
+
+
+def _cell(stats, digits=4):
+    if stats is None:
+        return "–"
+    if stats["std"] is None:
+        return f"{stats['mean']:.{digits}f}"
+    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
+
+
+def _share(value):
+    return "–" if value is None else f"{100 * value:.0f} %"
+
+
+def report_table(summary):
+    """A Markdown table: arm × the three test splits × gap share × IoU.
+
+    Args:
+        summary: the dict `summarize_runs` returns.
+
+    Returns:
+        str.
+    """
+    lines = [
+        "| arm | seeds | random patch | gap share | far-class patch | gap share "
+        "| no patch | decoy saliency share | GradCAM IoU | epochs | cost / CE epoch |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, entry in summary["arms"].items():
+        cost = entry["cost_vs_floor"]
+        lines.append(
+            f"| {name} | {len(entry['seeds'])} | {_cell(entry['test_random'])} "
+            f"| {_share(entry['gap_share']['test_random'])} "
+            f"| {_cell(entry['test_far'])} | {_share(entry['gap_share']['test_far'])} "
+            f"| {_cell(entry['test_none'])} "
+            f"| {_cell(entry['decoy_saliency_share'], 3)} "
+            f"| {_cell(entry['gradcam_iou'], 3)} "
+            f"| {_cell(entry['epochs'], 1)} "
+            f"| {'–' if cost is None else f'{cost:.2f}×'} |"
+        )
+    return "\n".join(lines)
+
+
+def write_report(summary, output_dir):
+    """Writes `report.md` and the λ-sweep and per-seed plots; returns the table.
+
+    Args:
+        summary: the dict `summarize_runs` returns.
+        output_dir: str.
+
+    Returns:
+        str: the Markdown table (also in `output_dir/report.md`).
+    """
+    table = report_table(summary)
+    with open(os.path.join(output_dir, "report.md"), "w") as file:
+        file.write(table + "\n")
+    arms = summary["arms"]
+    for base in sorted({name.split("@")[0] for name in arms if "@" in name}):
+        swept = sorted(
+            (float(name.split("@")[1]), entry)
+            for name, entry in arms.items()
+            if name.split("@")[0] == base
+        )
+        if len(swept) < 2:
+            continue
+        values = [weight for weight, _ in swept]
+        scores, errors = {}, {}
+        for metric, label in (
+            ("test_random", "test, random patch"),
+            ("validation_random", "validation, random patch"),
+        ):
+            scores[label] = [entry[metric]["mean"] for _, entry in swept]
+            errors[label] = [entry[metric]["std"] or 0.0 for _, entry in swept]
+        for reference in ("floor", "ceiling"):
+            if reference in arms:
+                level = arms[reference]["test_random"]["mean"]
+                scores[f"{reference} (test)"] = [level] * len(values)
+        plot_sweep(
+            np.maximum(values, 1e-12),
+            scores,
+            os.path.join(output_dir, f"sweep_{base}.png"),
+            xlabel="λ (input-gradient weight, [0, 1] pixels)",
+            ylabel="accuracy (higher is better)",
+            title=base,
+            errors_by_series=errors,
+            logx=True,
+        )
+    return table

@@ -1,0 +1,102 @@
+import json
+
+import numpy as np
+import pytest
+
+from keras_xai.benchmarks.shortcut import (
+    ShortcutBenchmark,
+    shortcut_benchmark_data,
+)
+from keras_xai.benchmarks.shortcut import benchmark as benchmark_module
+
+
+def _images(num, seed):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 4, size=num)
+    images = np.zeros((num, 20, 20), "uint8")
+    for index, label in enumerate(labels):  # the class is the blob's row
+        row = 4 + 3 * label
+        images[index, row : row + 3, 6:14] = rng.integers(120, 255, size=(3, 8))
+    return images, labels
+
+
+@pytest.fixture(scope="module")
+def data():
+    x, y = _images(260, 0)
+    xt, yt = _images(80, 1)
+    return shortcut_benchmark_data(
+        x, y, xt, yt, variant="margin", num_classes=4, validation_size=60, pad=4
+    )
+
+
+def test_data_splits(data):
+    assert data.train.images.shape == (200, 28, 28, 1)
+    assert data.train.images.dtype == np.float32 and data.train.images.max() <= 1.0
+    assert (
+        data.validation.images.shape[0] == data.validation_random.images.shape[0] == 60
+    )
+    np.testing.assert_array_equal(data.validation.labels, data.validation_random.labels)
+    np.testing.assert_array_equal(data.train.patch_classes, data.train.labels)
+    assert data.clean_train.decoy_masks.sum() == 0
+    assert set(data.test) == {"random", "far", "none"}
+    np.testing.assert_array_equal(
+        data.test["far"].patch_classes, (data.test["far"].labels + 2) % 4
+    )
+
+
+def test_bad_sizes_are_refused():
+    x, y = _images(20, 0)
+    with pytest.raises(ValueError, match="`validation_size` must leave"):
+        shortcut_benchmark_data(x, y, x, y, validation_size=20)
+    with pytest.raises(ValueError, match="`variant` must be one of"):
+        shortcut_benchmark_data(x, y, x, y, variant="nope", validation_size=5)
+
+
+def test_runs_are_stored_and_resumed(data, tmp_path, monkeypatch):
+    bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=2, batch_size=32)
+    lines = []
+    runs = bench.run(
+        ["floor", "ceiling", "rrr_decoy@0.01"], seeds=[0], log=lines.append
+    )
+    assert len(runs) == 3 and len(lines) == 3
+    for result in runs.values():
+        for split in ("test_random", "test_far", "test_none", "validation_random"):
+            assert 0.0 <= result[split] <= 1.0
+        assert 0.0 <= result["decoy_saliency_share"] <= 1.0
+        assert 0.0 <= result["gradcam_iou"] <= 1.0
+        assert 1 <= result["epochs"] <= 2
+    stored = json.loads((tmp_path / "results.json").read_text())
+    assert set(stored["runs"]) == {
+        "floor/seed0",
+        "ceiling/seed0",
+        "rrr_decoy@0.01/seed0",
+    }
+    assert stored["runs"]["rrr_decoy@0.01/seed0"]["options"]["rrr_weight"] == 0.01
+
+    # Same settings: nothing is trained again.
+    def no_training(*args, **kwargs):
+        raise AssertionError("a stored run was trained again")
+
+    monkeypatch.setattr(benchmark_module, "train_arm", no_training)
+    again = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=2, batch_size=32)
+    lines = []
+    assert again.run(["floor", "ceiling"], seeds=[0], log=lines.append) == {
+        key: runs[key] for key in ("floor/seed0", "ceiling/seed0")
+    }
+    assert all(line.endswith("stored") for line in lines)
+    summary = again.summary()
+    assert summary["arms"]["floor"]["gap_share"]["test_random"] in (0.0, None)
+    # Other settings: the stored runs are not reused.
+    changed = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=3, batch_size=32)
+    with pytest.raises(AssertionError, match="trained again"):
+        changed.run(["floor"], seeds=[0], log=lines.append)
+
+
+def test_mlp_and_cam_arms(data, tmp_path):
+    bench = ShortcutBenchmark(data, "mlp", tmp_path, max_epochs=1, batch_size=64)
+    with pytest.raises(ValueError, match="need a convolutional feature map"):
+        bench.run(["so_1view"], seeds=[0])
+    result = bench.run(["rrr_decoy"], seeds=[1], log=lambda line: None)
+    assert result["rrr_decoy@0.0153787/seed1"]["gradcam_iou"] is None
+    with pytest.raises(ValueError, match="`architecture` must be one of"):
+        ShortcutBenchmark(data, "resnet", tmp_path)

@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from keras_xai.benchmarks.shortcut import paired_bootstrap_ci, summarize_runs
+
+
+def _run(arm, seed, random, far=None, none=None, seconds=1.0):
+    return {
+        "arm": arm.split("@")[0],
+        "seed": seed,
+        "test_random": random,
+        "test_far": random if far is None else far,
+        "test_none": 0.8 if none is None else none,
+        "validation": 0.9,
+        "validation_random": random,
+        "decoy_saliency_share": 0.1,
+        "gradcam_iou": None,
+        "epochs": 10,
+        "seconds_per_epoch": seconds,
+    }
+
+
+def test_gap_share_and_paired_differences():
+    runs = {}
+    for seed, (low, high, mid) in enumerate([(0.40, 0.80, 0.70), (0.50, 0.90, 0.60)]):
+        runs[f"floor/seed{seed}"] = _run("floor", seed, low)
+        runs[f"ceiling/seed{seed}"] = _run("ceiling", seed, high)
+        runs[f"rrr_decoy@0.1/seed{seed}"] = _run(
+            "rrr_decoy@0.1", seed, mid, seconds=2.0
+        )
+    runs["rrr_decoy@1/seed0"] = _run("rrr_decoy@1", 0, 0.75)
+    summary = summarize_runs(runs)
+    arm = summary["arms"]["rrr_decoy@0.1"]
+    # Means: floor 0.45, ceiling 0.85, arm 0.65 -> half the gap.
+    assert arm["gap_share"]["test_random"] == pytest.approx(0.5)
+    assert arm["test_random"]["mean"] == pytest.approx(0.65)
+    assert arm["test_random"]["std"] == pytest.approx(np.std([0.7, 0.6], ddof=1))
+    difference = arm["difference_to_floor"]["test_random"]
+    assert difference["mean"] == pytest.approx(0.2) and difference["n"] == 2
+    low, high = difference["ci95"]
+    assert 0.1 - 1e-9 <= low <= high <= 0.3 + 1e-9
+    assert arm["cost_vs_floor"] == pytest.approx(2.0)
+    # λ picked on the random-patch validation split (here 1 beats 0.1).
+    assert summary["selected"]["rrr_decoy"]["arm"] == "rrr_decoy@1"
+    assert summary["arms"]["rrr_decoy@1"]["test_random"]["std"] is None
+
+
+def test_no_gap_gives_no_share():
+    runs = {
+        "floor/seed0": _run("floor", 0, 0.8),
+        "ceiling/seed0": _run("ceiling", 0, 0.7),
+    }
+    assert summarize_runs(runs)["arms"]["floor"]["gap_share"]["test_random"] is None
+
+
+def test_paired_bootstrap_ci():
+    low, high = paired_bootstrap_ci([1.0, 1.0, 1.0])
+    assert low == high == 1.0
+    low, high = paired_bootstrap_ci([0.0, 1.0, 2.0, 3.0])
+    assert 0.0 <= low < 1.5 < high <= 3.0
+    assert np.isnan(paired_bootstrap_ci([1.0])[0])
