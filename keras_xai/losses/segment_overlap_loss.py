@@ -189,7 +189,9 @@ def segment_overlap_loss(
     kernel_size = resolve_blur_kernel_size(blur_kernel_size, size)
 
     scale = ops.max(ops.abs(cams), axis=(0, 2, 3), keepdims=True) + epsilon
-    pooled = _resize(softmax_pool(cams / scale, temperature, axis=0)[None], size)[0]
+    pooled = resize_view_maps(
+        softmax_pool(cams / scale, temperature, axis=0)[None], size
+    )[0]
     target = masks if kernel_size is None else gaussian_blur(masks, kernel_size)
     dot = ops.sum(pooled * target, axis=(1, 2))
     norms = ops.sqrt(
@@ -270,7 +272,7 @@ def bilinear_matrix(output_size, input_size):
     return matrix.astype("float32")
 
 
-def _resize(cams, size):
+def resize_view_maps(cams, size):
     """Bilinear resize of `(V, B, h, w)` maps to `(V, B, *size)`.
 
     Upsampling is linear, so it is two small matrix products (`R_h · map ·

@@ -18,6 +18,10 @@ from keras_xai.layers.dihedral_views import (
     inverse_dihedral_views,
     resolve_views,
 )
+from keras_xai.losses.gradcam_guidance import (
+    gradcam_mask_fit,
+    gradcam_region_penalty,
+)
 from keras_xai.losses.input_gradient_penalty import (
     check_weight,
     input_gradient_penalty,
@@ -29,7 +33,9 @@ from keras_xai.losses.segment_overlap_loss import (
     segment_overlap_loss,
 )
 
-GUIDANCES = ("so", "rrr")
+GUIDANCES = ("so", "rrr", "rrr_gradcam", "cam_fit")
+# Guidances computed from GradCAM (they need a feature map).
+_CAM_GUIDANCES = ("so", "rrr_gradcam", "cam_fit")
 CAM_MODES = ("target", "signed", "all_classes")
 _TARGET_KEYS = ("label", "mask")
 
@@ -61,6 +67,15 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
       of the views; otherwise the model's ordinary forward pass).
     - `guidance="rrr"` (Ross et al.'s baseline): `G = λ·Σ ((1 − mask)·
       ∂ Σ_k log p_k / ∂x)²`, `λ = rrr_weight`.
+    - `guidance="rrr_gradcam"` (RRR-G): `G = λ·Σ ((1 − mask)·ĉ)²`, with
+      `ĉ` the true class's GradCAM at `feature_layer` scaled to a
+      per-image maximum of 1 and resized to the image
+      (`keras_xai.losses.gradcam_region_penalty`), `λ = rrr_weight`.
+    - `guidance="cam_fit"`: `G = mean (ĉ − mask)²`, the GradCAM fitted to
+      the mask in the spirit of HINT
+      (`keras_xai.losses.gradcam_mask_fit`).
+    The mask marks where explanations *may* lie: an object mask, or
+    everything but an annotated irrelevant region (`1 − A`).
 
     Images whose mask is all zeros carry no annotation: they contribute CE
     only, and `G` is averaged over the images that have a mask (so a batch
@@ -109,9 +124,11 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
             Defaults to `None` (the last layer with a 4-D output).
         cam_mode: str. `"target"`, `"signed"` or `"all_classes"`. Defaults
             to `"target"`.
-        guidance: str. `"so"` (segment overlap) or `"rrr"` (input-gradient
-            penalty). Defaults to `"so"`.
-        rrr_weight: float >= 0. `λ` of `guidance="rrr"`. Defaults to 10:
+        guidance: str. `"so"` (segment overlap), `"rrr"` (input-gradient
+            penalty), `"rrr_gradcam"` (GradCAM penalty) or `"cam_fit"`
+            (GradCAM fitted to the mask). Defaults to `"so"`.
+        rrr_weight: float >= 0. `λ` of `guidance="rrr"` and
+            `"rrr_gradcam"`. Defaults to 10:
             on LeNet-5 / Fashion-MNIST with object masks, the penalty `R`
             is ~2e-3 at initialisation and ~90 after 3 epochs of plain CE
             (CE ≈ 0.6), so at λ = 10 leaning on background pixels dominates
@@ -190,17 +207,20 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
         epsilon = check_positive_float(epsilon, "epsilon")
         blur_kernel_size = check_blur_kernel_size(blur_kernel_size)
         rrr_weight = check_weight(rrr_weight, "rrr_weight")
-        if guidance == "so":
-            check_square((None, *image_shape), view_names, name="images")
+        if guidance in _CAM_GUIDANCES:
+            if guidance == "so":
+                check_square((None, *image_shape), view_names, name="images")
             try:
                 split = model_split(classifier, feature_layer)
             except ValueError as error:
                 raise ValueError(
-                    f"`classifier` gives no feature map for guidance='so': {error}. "
-                    "Pass `feature_layer`, or use guidance='rrr'"
+                    "`classifier` gives no feature map for "
+                    f"guidance={guidance!r}: {error}. Pass `feature_layer`, or "
+                    "use guidance='rrr'"
                 ) from None
-            features_shape = tuple(split.head.inputs[0].shape)
-            check_square(features_shape, view_names, name="feature map")
+            if guidance == "so":
+                features_shape = tuple(split.head.inputs[0].shape)
+                check_square(features_shape, view_names, name="feature map")
 
         # === Functional Model ===
         inputs = keras.Input(shape=image_shape, name="images")
@@ -329,6 +349,16 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
             return None, input_gradient_penalty(gradients, masks, self.rrr_weight)
 
         split = model_split(self.classifier, self.feature_layer)
+        if self.guidance != "so":
+            features, logits = split.features_and_logits(images, training=training)
+            cams = grad_cam_of_features(split, ops.cast(features, "float32"), labels)
+            if self.guidance == "rrr_gradcam":
+                per_image = gradcam_region_penalty(
+                    cams, masks, self.rrr_weight, self.epsilon
+                )
+            else:
+                per_image = gradcam_mask_fit(cams, masks, self.epsilon)
+            return ops.cast(logits, "float32"), per_image
         names = self.view_names
         # All views in one batch: one forward pass and one backward pass.
         features, logits = split.features_and_logits(

@@ -34,6 +34,13 @@ _ARMS = {
     "floor": ("ce", {}, None, False),
     "rrr_decoy": ("guided", {"guidance": "rrr", "beta": 0.5}, "decoy", False),
     "rrr_background": ("guided", {"guidance": "rrr", "beta": 0.5}, "object", False),
+    "rrr_gradcam_decoy": (
+        "guided",
+        {"guidance": "rrr_gradcam", "beta": 0.5},
+        "decoy",
+        False,
+    ),
+    "cam_fit": ("guided", {"guidance": "cam_fit", "beta": 0.5}, "object", False),
     "so_1view": ("guided", {"views": 1, "beta": 0.5}, "object", False),
     "so_1view_noblur": (
         "guided",
@@ -58,7 +65,10 @@ _ARMS = {
 }
 ARM_NAMES = tuple(_ARMS)
 # Arms whose guidance strength is swept as `name@λ`.
-WEIGHTED_ARMS = ("rrr_decoy", "rrr_background")
+WEIGHTED_ARMS = ("rrr_decoy", "rrr_background", "rrr_gradcam_decoy")
+# The default weight of each (Ross et al.'s λ1 = 1,000 for the input
+# gradients; the GradCAM penalty is at most the patch area, 16 pixels).
+_DEFAULT_WEIGHTS = {"rrr_gradcam_decoy": 1.0}
 # Arms that need a convolutional feature map (GradCAM).
 CAM_ARMS = tuple(
     name
@@ -90,9 +100,10 @@ def ross_lambda_to_rrr_weight(ross_lambda, beta=0.5):
 def shortcut_arm(name):
     """The `ShortcutArm` called `name`, e.g. `"floor"` or `"rrr_decoy@0.03"`.
 
-    `@λ` sets the `rrr_weight` of the input-gradient arms (`WEIGHTED_ARMS`);
-    without it they use 0.0154 (Ross et al.'s λ₁ = 1,000 on [0, 1] pixels,
-    see `ross_lambda_to_rrr_weight`).
+    `@λ` sets the `rrr_weight` of the penalty arms (`WEIGHTED_ARMS`);
+    without it the input-gradient arms use 0.0154 (Ross et al.'s λ₁ =
+    1,000 on [0, 1] pixels, see `ross_lambda_to_rrr_weight`) and the
+    GradCAM penalty 1.
 
     Args:
         name: str. `ARM_NAMES` entry, optionally `@` and a number >= 0.
@@ -124,7 +135,7 @@ def shortcut_arm(name):
                     f"The weight after '@' must be a number >= 0. Received: {name!r}"
                 ) from None
         else:
-            value = ross_lambda_to_rrr_weight(1000.0)
+            value = _DEFAULT_WEIGHTS.get(base, ross_lambda_to_rrr_weight(1000.0))
         options["rrr_weight"] = check_weight(value, "rrr_weight")
         name = f"{base}@{options['rrr_weight']:g}"
     elif weight:

@@ -3,7 +3,7 @@
 import keras
 
 from keras_xai.applications import ExplanationGuidedClassifier
-from keras_xai.applications.explanation_guided import CAM_MODES
+from keras_xai.applications.explanation_guided import CAM_MODES, GUIDANCES
 from keras_xai.cli.data import CommandError
 from keras_xai.datasets import object_masks
 
@@ -27,8 +27,10 @@ def add_arguments(group):
     group.add_argument(
         "--guidance",
         default="so",
-        choices=("so", "rrr"),
-        help="'rrr': Ross et al.'s input-gradient penalty instead of L_SO",
+        choices=GUIDANCES,
+        help="'rrr': Ross et al.'s input-gradient penalty outside the object; "
+        "'rrr_gradcam': a GradCAM penalty outside it; 'cam_fit': GradCAM fitted "
+        "to the object mask (instead of L_SO)",
     )
 
 

@@ -60,6 +60,8 @@ def _numpy_ce(probabilities, labels):
         ({"cam_mode": "signed", "views": 2}, 2e-2),
         ({"cam_mode": "all_classes", "views": 2}, 5e-2),
         ({"guidance": "rrr"}, 2e-2),
+        ({"guidance": "rrr_gradcam", "rrr_weight": 3.0}, 2e-2),
+        ({"guidance": "cam_fit"}, 2e-2),
     ],
 )
 def test_weight_gradients_match_central_differences(options, tolerance):
@@ -178,7 +180,7 @@ def test_attending_inside_the_mask_scores_better(options):
 
 
 @pytest.mark.multi_backend
-@pytest.mark.parametrize("guidance", ["so", "rrr"])
+@pytest.mark.parametrize("guidance", ["so", "rrr", "rrr_gradcam", "cam_fit"])
 def test_fit_decreases_the_loss(guidance):
     x, y, masks = _data()
     keras.utils.set_random_seed(1)
@@ -190,7 +192,7 @@ def test_fit_decreases_the_loss(guidance):
     assert set(history) >= {"loss", "accuracy", "ce_loss", "guidance_loss"}
     assert np.all(np.isfinite(history["loss"]))
     assert history["loss"][-1] < history["loss"][0], history
-    if guidance == "so":
+    if guidance in ("so", "cam_fit"):
         # (The RRR penalty starts near 0 at initialisation and grows with
         # the input gradients as the model learns; its total still falls.)
         assert history["guidance_loss"][-1] < history["guidance_loss"][0], history
