@@ -100,3 +100,12 @@ def test_mlp_and_cam_arms(data, tmp_path):
     assert result["rrr_decoy@0.0153787/seed1"]["gradcam_iou"] is None
     with pytest.raises(ValueError, match="`architecture` must be one of"):
         ShortcutBenchmark(data, "resnet", tmp_path)
+
+
+def test_impactx_arm_reports_its_own_explanation(data, tmp_path):
+    bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
+    result = bench.run(["impactx"], seeds=[0], log=lambda line: None)["impactx/seed0"]
+    assert 0.0 <= result["own_explanation_decoy_share"] <= 1.0
+    assert result["gradcam_iou"] is None
+    assert result["epochs"] == 2  # one epoch per stage
+    assert 0.0 <= result["test_random"] <= 1.0

@@ -59,3 +59,15 @@ def test_paired_bootstrap_ci():
     low, high = paired_bootstrap_ci([0.0, 1.0, 2.0, 3.0])
     assert 0.0 <= low < 1.5 < high <= 3.0
     assert np.isnan(paired_bootstrap_ci([1.0])[0])
+
+
+def test_decoy_share_closed_form():
+    from keras_xai.benchmarks.shortcut.evaluation import decoy_share
+
+    maps = np.zeros((3, 4, 4))
+    maps[0, 0, 0], maps[0, 2, 2] = 3.0, -1.0  # 3 of 4 units on the patch
+    maps[1, 3, 3] = 2.0  # none on it
+    decoys = np.zeros((3, 4, 4))
+    decoys[:, :2, :2] = 1.0
+    # The third map is empty: it counts as 0.
+    assert decoy_share(maps, decoys) == pytest.approx((0.75 + 0.0 + 0.0) / 3)

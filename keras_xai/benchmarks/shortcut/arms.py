@@ -5,7 +5,7 @@ import collections
 
 from keras_xai.losses.input_gradient_penalty import check_weight
 
-ARM_KINDS = ("ce", "guided", "consistency")
+ARM_KINDS = ("ce", "guided", "consistency", "impactx")
 ANNOTATIONS = ("decoy", "object")
 
 ShortcutArm = collections.namedtuple(
@@ -16,8 +16,10 @@ ShortcutArm.__doc__ = """One way of training a classifier in a shortcut benchmar
 Fields:
     name: str. The arm's name (with `@λ` for a swept weight).
     kind: str. `"ce"` (plain cross-entropy), `"guided"`
-        (`ExplanationGuidedClassifier` with `options`) or `"consistency"`
-        (explanation-consistency reweighting with `options`).
+        (`ExplanationGuidedClassifier` with `options`), `"consistency"`
+        (explanation-consistency reweighting with `options`) or
+        `"impactx"` (IMPACTX on GradCAM targets of a CE-trained stage 1,
+        `options` for `IMPACTX`).
     options: dict. Keyword arguments of the model or reweighting callback.
     annotation: str or `None`. Which region the guidance is given:
         `"decoy"`, the irrelevant patch (Ross et al.'s annotation `A`), or
@@ -62,6 +64,7 @@ _ARMS = {
         False,
     ),
     "consistency": ("consistency", {"every": 2, "start_epoch": 1}, None, False),
+    "impactx": ("impactx", {"explanation_weight": 1.0}, None, False),
 }
 ARM_NAMES = tuple(_ARMS)
 # Arms whose guidance strength is swept as `name@λ`.
@@ -73,7 +76,8 @@ _DEFAULT_WEIGHTS = {"rrr_gradcam_decoy": 1.0}
 CAM_ARMS = tuple(
     name
     for name, (kind, options, _, _) in _ARMS.items()
-    if kind == "consistency" or (kind == "guided" and options.get("guidance") != "rrr")
+    if kind in ("consistency", "impactx")
+    or (kind == "guided" and options.get("guidance") != "rrr")
 )
 
 

@@ -114,8 +114,11 @@ class ShortcutBenchmark:
             classifier, info = train_arm(
                 arm, self.data, self.architecture, seed, **self.training
             )
+            # IMPACTX's backbone is a nested model: no top-level CAM layer.
             measured = evaluate_arm(
-                classifier, self.data, has_feature_map=self.architecture != "mlp"
+                classifier,
+                self.data,
+                has_feature_map=self.architecture != "mlp" and arm.kind != "impactx",
             )
             results[key] = self.store.put(
                 key,

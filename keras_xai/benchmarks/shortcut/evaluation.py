@@ -2,6 +2,11 @@
 
 import numpy as np
 
+from keras_xai.applications.class_model import (
+    class_model,
+    has_own_explanation,
+    predict_outputs,
+)
 from keras_xai.benchmarks.shortcut.data import TEST_SPLITS
 from keras_xai.explainers.cam import GradCAM
 from keras_xai.explainers.gradients import Saliency
@@ -32,9 +37,23 @@ def decoy_saliency_share(classifier, split, num_images=1000):
     """
     images, labels = split.images[:num_images], split.labels[:num_images]
     maps = Saliency(classifier)(images, labels)
-    decoys = split.decoy_masks[:num_images]
-    totals = np.maximum(maps.sum(axis=(1, 2)), 1e-30)
-    return float(np.mean((maps * decoys).sum(axis=(1, 2)) / totals))
+    return decoy_share(maps, split.decoy_masks[:num_images])
+
+
+def decoy_share(maps, decoys):
+    """Mean share `Σ_decoy |m| / Σ |m|` of each map's mass on the patch.
+
+    Args:
+        maps: array `(N, H, W)`.
+        decoys: array `(N, H, W)` in {0, 1}.
+
+    Returns:
+        float in [0, 1]; an all-zero map counts as 0.
+    """
+    maps = np.abs(np.asarray(maps, dtype="float64"))
+    totals = maps.sum(axis=(1, 2))
+    shares = (maps * decoys).sum(axis=(1, 2)) / np.where(totals > 0, totals, 1.0)
+    return float(np.mean(shares))
 
 
 def gradcam_object_iou(classifier, split, num_images=1000, threshold=0.3):
@@ -44,11 +63,12 @@ def gradcam_object_iou(classifier, split, num_images=1000, threshold=0.3):
     return float(np.mean(iou(maps, split.object_masks[:num_images], threshold)))
 
 
-def evaluate_arm(classifier, data, has_feature_map, num_explained=1000):
+def evaluate_arm(model, data, has_feature_map, num_explained=1000):
     """Accuracies on every split and how the explanations sit.
 
     Args:
-        classifier: trained `keras.Model` (images -> probabilities).
+        model: trained `keras.Model`: a classifier (images ->
+            probabilities) or a self-explaining model (IMPACTX).
         data: `ShortcutBenchmarkData`.
         has_feature_map: bool. Whether GradCAM applies (convolutional nets).
         num_explained: int. Test images explained. Defaults to 1,000.
@@ -57,8 +77,11 @@ def evaluate_arm(classifier, data, has_feature_map, num_explained=1000):
         dict: `test_<split>` accuracy for each of `TEST_SPLITS`,
         `validation` and `validation_random` accuracies,
         `decoy_saliency_share` (random split) and `gradcam_iou` (random
-        split; `None` without a feature map).
+        split; `None` without a feature map) and, for a self-explaining
+        model, `own_explanation_decoy_share`: the share of its own
+        explanation's mass on the patch (random split).
     """
+    classifier = class_model(model)
     result = {
         f"test_{name}": accuracy(classifier, data.test[name]) for name in TEST_SPLITS
     }
@@ -72,4 +95,10 @@ def evaluate_arm(classifier, data, has_feature_map, num_explained=1000):
         if has_feature_map
         else None
     )
+    if has_own_explanation(model):
+        split = data.test["random"]
+        _, maps = predict_outputs(model, split.images[:num_explained])
+        result["own_explanation_decoy_share"] = decoy_share(
+            maps, split.decoy_masks[:num_explained]
+        )
     return result

@@ -30,8 +30,9 @@ def report_table(summary):
     """
     lines = [
         "| arm | seeds | random patch | gap share | far-class patch | gap share "
-        "| no patch | decoy saliency share | GradCAM IoU | epochs | cost / CE epoch |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| no patch | decoy saliency share | own map on patch | GradCAM IoU | epochs "
+        "| cost / CE epoch |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, entry in summary["arms"].items():
         cost = entry["cost_vs_floor"]
@@ -41,6 +42,7 @@ def report_table(summary):
             f"| {_cell(entry['test_far'])} | {_share(entry['gap_share']['test_far'])} "
             f"| {_cell(entry['test_none'])} "
             f"| {_cell(entry['decoy_saliency_share'], 3)} "
+            f"| {_cell(entry.get('own_explanation_decoy_share'), 3)} "
             f"| {_cell(entry['gradcam_iou'], 3)} "
             f"| {_cell(entry['epochs'], 1)} "
             f"| {'–' if cost is None else f'{cost:.2f}×'} |"

@@ -12,6 +12,7 @@ METRICS = (
     "validation_random",
     "decoy_saliency_share",
     "gradcam_iou",
+    "own_explanation_decoy_share",
     "epochs",
     "seconds_per_epoch",
 )

@@ -1,12 +1,16 @@
 """Trains one arm of a shortcut benchmark to convergence."""
 
+import tempfile
 import time
 
 import keras
 import numpy as np
 
 from keras_xai.applications.explanation_guided import ExplanationGuidedClassifier
+from keras_xai.applications.impactx import IMPACTX
 from keras_xai.benchmarks.shortcut.architectures import shortcut_classifier
+from keras_xai.explainers.cam import GradCAM
+from keras_xai.training.attribution_targets import compute_attribution_targets
 from keras_xai.training.reweighting import reweighting_setup
 from keras_xai.training.sample_weight_dataset import SampleWeightDataset
 from keras_xai.utils.validation import check_positive_int
@@ -49,7 +53,10 @@ def train_arm(
     training split, so it cannot see the shortcut) and restores the best
     epoch's weights. Guided arms train `ExplanationGuidedClassifier`
     (Adam, `learning_rate`); `consistency` trains the classifier with
-    `ConsistencyReweighting` through a `SampleWeightDataset`.
+    `ConsistencyReweighting` through a `SampleWeightDataset`; `impactx`
+    trains the classifier with CE (stage 1), computes GradCAM targets of
+    the true class and trains `IMPACTX` around it (stage 2), each stage
+    early-stopped.
 
     Args:
         arm: `ShortcutArm`.
@@ -64,8 +71,9 @@ def train_arm(
         verbose: int. Keras `fit` verbosity. Defaults to 0.
 
     Returns:
-        A tuple `(classifier, info)`: the trained classifier (images ->
-        probabilities) and a dict with `epochs`, `best_epoch`,
+        A tuple `(model, info)`: the trained model (the classifier, images
+        -> probabilities; `IMPACTX` for the `impactx` arm) and a dict with
+        `epochs` (all stages), `best_epoch` (of the last stage),
         `train_seconds` and `seconds_per_epoch`.
     """
     max_epochs = check_positive_int(max_epochs, "max_epochs")
@@ -76,46 +84,123 @@ def train_arm(
     classifier = shortcut_classifier(
         architecture, train.images.shape[1:], data.num_classes
     )
-    stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=patience, restore_best_weights=True
-    )
-    validation = (data.validation.images, data.validation.labels)
-    optimizer = keras.optimizers.Adam(learning_rate)
+    fit_options = {
+        "epochs": max_epochs,
+        "batch_size": batch_size,
+        "verbose": verbose,
+    }
+
+    def stopping():
+        return keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=patience, restore_best_weights=True
+        )
+
+    def optimizer():
+        return keras.optimizers.Adam(learning_rate)
+
+    trainer = _TRAINERS[arm.kind]
     start = time.time()
-    if arm.kind == "consistency":
-        dataset = SampleWeightDataset(
-            train.images, train.labels, batch_size=batch_size, seed=seed
-        )
-        setup = reweighting_setup("consistency", dataset, **arm.options)
-        classifier.compile(optimizer=optimizer, loss=setup.loss, metrics=["accuracy"])
-        history = classifier.fit(
-            dataset,
-            epochs=max_epochs,
-            validation_data=validation,
-            callbacks=[*setup.callbacks, stopping],
-            verbose=verbose,
-        )
-    else:
-        options = dict(arm.options)
-        if arm.kind == "ce":
-            options = {"beta": 1.0, "guidance": "rrr"}
-        model = ExplanationGuidedClassifier(classifier, **options)
-        model.compile(optimizer=optimizer)
-        history = model.fit(
-            train.images,
-            {"label": train.labels, "mask": guidance_masks(arm, train)},
-            epochs=max_epochs,
-            batch_size=batch_size,
-            validation_data=validation,
-            callbacks=[stopping],
-            verbose=verbose,
-        )
+    model, histories = trainer(
+        arm, classifier, train, data, seed, fit_options, stopping, optimizer
+    )
     seconds = time.time() - start
-    epochs = len(history.history["loss"])
-    losses = np.asarray(history.history["val_loss"], dtype="float64")
-    return classifier, {
+    epochs = sum(len(history.history["loss"]) for history in histories)
+    losses = np.asarray(histories[-1].history["val_loss"], dtype="float64")
+    return model, {
         "epochs": epochs,
         "best_epoch": int(np.argmin(losses)) + 1,
         "train_seconds": seconds,
         "seconds_per_epoch": seconds / epochs,
     }
+
+
+def _validation(data):
+    return data.validation.images, data.validation.labels
+
+
+def _fit_guided(arm, classifier, train, data, seed, fit_options, stopping, optimizer):
+    options = dict(arm.options)
+    if arm.kind == "ce":
+        options = {"beta": 1.0, "guidance": "rrr"}
+    model = ExplanationGuidedClassifier(classifier, **options)
+    model.compile(optimizer=optimizer())
+    history = model.fit(
+        train.images,
+        {"label": train.labels, "mask": guidance_masks(arm, train)},
+        validation_data=_validation(data),
+        callbacks=[stopping()],
+        **fit_options,
+    )
+    return classifier, [history]
+
+
+def _fit_consistency(
+    arm, classifier, train, data, seed, fit_options, stopping, optimizer
+):
+    fit_options = dict(fit_options)
+    dataset = SampleWeightDataset(
+        train.images,
+        train.labels,
+        batch_size=fit_options.pop("batch_size"),
+        seed=seed,
+    )
+    setup = reweighting_setup("consistency", dataset, **arm.options)
+    classifier.compile(optimizer=optimizer(), loss=setup.loss, metrics=["accuracy"])
+    history = classifier.fit(
+        dataset,
+        validation_data=_validation(data),
+        callbacks=[*setup.callbacks, stopping()],
+        **fit_options,
+    )
+    return classifier, [history]
+
+
+def _fit_impactx(arm, classifier, train, data, seed, fit_options, stopping, optimizer):
+    # Stage 1: the CE classifier (the floor's training), then GradCAM
+    # targets of the true class for the training and validation images,
+    # then IMPACTX (M frozen) on CE + λ·MSE, both stages early-stopped.
+    classifier.compile(
+        optimizer=optimizer(),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stage1 = classifier.fit(
+        train.images,
+        train.labels,
+        validation_data=_validation(data),
+        callbacks=[stopping()],
+        **fit_options,
+    )
+    explainer = GradCAM(classifier)
+    with tempfile.TemporaryDirectory() as scratch:
+        targets = compute_attribution_targets(
+            explainer, train.images, train.labels, f"{scratch}/train", verbose=False
+        )
+        validation_targets = compute_attribution_targets(
+            explainer,
+            data.validation.images,
+            data.validation.labels,
+            f"{scratch}/validation",
+            verbose=False,
+        )
+    model = IMPACTX(classifier, **arm.options)
+    model.compile(optimizer=optimizer())
+    stage2 = model.fit(
+        train.images,
+        {"class": train.labels, "explanation": targets},
+        validation_data=(
+            data.validation.images,
+            {"class": data.validation.labels, "explanation": validation_targets},
+        ),
+        callbacks=[stopping()],
+        **fit_options,
+    )
+    return model, [stage1, stage2]
+
+
+_TRAINERS = {
+    "ce": _fit_guided,
+    "guided": _fit_guided,
+    "consistency": _fit_consistency,
+    "impactx": _fit_impactx,
+}

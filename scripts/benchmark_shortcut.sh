@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The shortcut benchmark of applications/shortcut_benchmark, resumable:
+# finished runs are kept in each output directory's results.json, so rerun
+# the same command after an interruption.
+#
+#   bash scripts/benchmark_shortcut.sh [calibration|lenet5|anywhere|vgg_small|all]
+#
+# Each part trains to convergence (early stopping on a validation split
+# carved from the training images) on the full Fashion-MNIST training set.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/setup.sh tensorflow
+export TF_CPP_MIN_LOG_LEVEL=2
+out=applications/shortcut_benchmark
+part="${1:-all}"
+
+# Ross et al.'s λ1 on 0-255 pixels -> rrr_weight on [0, 1] pixels (λ1/255²).
+ross_sweep="rrr_decoy@1.53787e-05 rrr_decoy@0.000153787 rrr_decoy@0.00153787
+  rrr_decoy@0.153787 rrr_decoy@1.53787 rrr_decoy@15.3787"
+
+bench() {  # bench VARIANT ARCHITECTURE DIR [options...]
+  local variant="$1" architecture="$2" dir="$3"; shift 3
+  keras-xai benchmark shortcut --variant "$variant" --architecture "$architecture" \
+    --output-dir "$out/$dir" "$@"
+}
+
+if [[ "$part" == calibration || "$part" == all ]]; then
+  # Ross et al.'s MLP and optimiser settings (batch 256, at most 64 epochs).
+  mlp=(--batch-size 256 --max-epochs 64 --patience 5)
+  bench ross mlp ross_mlp "${mlp[@]}" \
+    --arms ceiling floor rrr_decoy@0.0153787 --seeds 0 1 2 3 4
+  # shellcheck disable=SC2086
+  bench ross mlp ross_mlp "${mlp[@]}" \
+    --arms $ross_sweep rrr_background@0.0153787 --seeds 0 1 2
+fi
+if [[ "$part" == lenet5 || "$part" == all ]]; then
+  bench ross lenet5 ross_lenet5 --arms ceiling floor rrr_decoy@0.0153787 --seeds 0 1 2
+  bench ross lenet5 ross_lenet5 --arms rrr_background@0.0153787 so_1view \
+    consistency impactx rrr_decoy@0.153787 rrr_decoy@0.00153787 --seeds 0 1 2
+  bench ross lenet5 ross_lenet5 --arms rrr_gradcam_decoy@1 rrr_gradcam_decoy@10 \
+    cam_fit so_1view_noblur so_1view_signed so_1view_all_classes --seeds 0 1 2
+  bench ross lenet5 ross_lenet5 --arms ceiling floor rrr_decoy@0.0153787 \
+    so_1view --seeds 3 4
+  bench ross lenet5 ross_lenet5 --arms so_8views --seeds 0 1 2
+fi
+if [[ "$part" == anywhere || "$part" == all ]]; then
+  bench anywhere lenet5 anywhere_lenet5 --arms ceiling floor rrr_decoy@0.0153787 \
+    rrr_gradcam_decoy@1 so_1view cam_fit consistency impactx --seeds 0 1 2
+fi
+if [[ "$part" == vgg_small || "$part" == all ]]; then
+  bench ross vgg_small ross_vgg_small --arms ceiling floor rrr_decoy@0.0153787 \
+    so_1view consistency --seeds 0 1 2
+fi
