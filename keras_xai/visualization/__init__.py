@@ -15,6 +15,7 @@ from keras_xai.visualization.normalize import normalize_map
 from keras_xai.visualization.overlay import overlay
 from keras_xai.visualization.plots import (
     plot_focus_distributions,
+    plot_per_seed,
     plot_perturbation_curves,
     plot_randomization_curve,
     plot_sweep,
@@ -30,6 +31,7 @@ __all__ = [
     "plot_focus_distributions",
     "plot_perturbation_curves",
     "plot_randomization_curve",
+    "plot_per_seed",
     "plot_sweep",
     "save_image_grid",
 ]

@@ -295,6 +295,63 @@ def plot_sweep(
     return _save(figure, ax, title, path, dpi)
 
 
+def plot_per_seed(
+    scores_by_arm, path, xlabel, title=None, references=None, figsize=None, dpi=100
+):
+    """Each arm's per-seed scores as dots, with the mean as a bar.
+
+    For benchmarks run over several seeds: the spread shows at a glance
+    which differences the seeds support.
+
+    Args:
+        scores_by_arm: dict `{arm name: scores}`, scores array-like `(S,)`
+            (one per seed), drawn top to bottom in the dict's order.
+        path: str or path-like. Where to write the PNG; must end in ".png".
+        xlabel: str. Label of the score axis; say which direction is better.
+        title: str or `None`. Defaults to `None`.
+        references: dict or `None`. `{label: value}` drawn as dashed
+            vertical lines (e.g. the floor's and ceiling's means). Defaults
+            to `None`.
+        figsize: tuple or `None`. Defaults to `None` (sized to the arms).
+        dpi: int. Pixels per inch. Defaults to `100`.
+
+    Returns:
+        `path`, unchanged.
+
+    Example:
+
+    ```python
+    plot_per_seed({"floor": [0.41, 0.43], "rrr": [0.86, 0.87]}, "seeds.png",
+                  xlabel="test accuracy (higher is better)")
+    ```
+    """
+    data = _check_series(scores_by_arm, "scores_by_arm", ndim=1)
+    if not isinstance(xlabel, str):
+        raise ValueError(f"`xlabel` must be a str. Received: {xlabel!r}")
+    references = references or {}
+    if not isinstance(references, dict) or not all(
+        isinstance(k, str) and np.isfinite(float(v)) for k, v in references.items()
+    ):
+        raise ValueError(
+            "`references` must be a dict of label -> finite number. "
+            f"Received: {references!r}"
+        )
+    figsize = figsize or (6.0, 0.9 + 0.35 * len(data))
+    figure, ax = _figure(figsize, dpi, path)
+    rows = np.arange(len(data))[::-1]
+    for row, scores in zip(rows, data.values()):
+        ax.plot(scores, np.full(scores.shape, row), "o", alpha=0.7, color="C0")
+        ax.plot([scores.mean()] * 2, [row - 0.3, row + 0.3], color="C3", lw=2)
+    for index, (label, value) in enumerate(references.items()):
+        ax.axvline(float(value), ls="--", lw=1, color=f"C{index + 1}", label=label)
+    ax.set_yticks(rows)
+    ax.set_yticklabels(list(data))
+    ax.set_xlabel(xlabel)
+    if references:
+        ax.legend(fontsize="small")
+    return _save(figure, ax, title, path, dpi)
+
+
 def _check_series(value, name, ndim):
     if not isinstance(value, dict) or not value:
         raise ValueError(

@@ -7,6 +7,7 @@ from matplotlib.image import imread
 from keras_xai.visualization import plots
 from keras_xai.visualization.plots import (
     plot_focus_distributions,
+    plot_per_seed,
     plot_perturbation_curves,
     plot_randomization_curve,
     plot_sweep,
@@ -169,3 +170,19 @@ def test_sweep_draws_one_line_per_series_at_the_given_values(tmp_path, monkeypat
 def test_sweep_bad_input(tmp_path, values, series, match):
     with pytest.raises(ValueError, match=match):
         plot_sweep(values, series, tmp_path / "s.png", xlabel="x", ylabel="y")
+
+
+def test_plot_per_seed(tmp_path):
+    path = plot_per_seed(
+        {"floor": [0.41, 0.43, 0.42], "rrr": [0.86, 0.87, 0.85]},
+        tmp_path / "seeds.png",
+        xlabel="accuracy (higher is better)",
+        references={"ceiling": 0.88},
+    )
+    assert pathlib.Path(path).stat().st_size > 1000
+    with pytest.raises(ValueError, match="non-empty numeric array"):
+        plot_per_seed({"floor": []}, tmp_path / "x.png", xlabel="a")
+    with pytest.raises(ValueError, match="`references` must be"):
+        plot_per_seed({"a": [1.0]}, tmp_path / "x.png", xlabel="a", references=[1])
+    with pytest.raises(ValueError, match=r"\.png"):
+        plot_per_seed({"a": [1.0]}, tmp_path / "x.jpg", xlabel="a")

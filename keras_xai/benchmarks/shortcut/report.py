@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from keras_xai.visualization.plots import plot_sweep
+from keras_xai.visualization.plots import plot_per_seed, plot_sweep
 
 
 def _cell(stats, digits=4):
@@ -51,7 +51,7 @@ def report_table(summary):
 
 
 def write_report(summary, output_dir):
-    """Writes `report.md` and the λ-sweep and per-seed plots; returns the table.
+    """Writes `report.md`, `per_seed.png` and `sweep_<arm>.png` per swept arm.
 
     Args:
         summary: the dict `summarize_runs` returns.
@@ -94,4 +94,20 @@ def write_report(summary, output_dir):
             errors_by_series=errors,
             logx=True,
         )
+    per_seed = {
+        name: entry["test_random"]["values"]
+        for name, entry in arms.items()
+        if entry["test_random"] is not None
+    }
+    references = {
+        f"{name} mean": arms[name]["test_random"]["mean"]
+        for name in ("floor", "ceiling")
+        if name in arms
+    }
+    plot_per_seed(
+        per_seed,
+        os.path.join(output_dir, "per_seed.png"),
+        xlabel="test accuracy, random-class patch (higher is better)",
+        references=references,
+    )
     return table

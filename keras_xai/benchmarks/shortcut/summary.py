@@ -47,6 +47,7 @@ def _stats(values):
         # Sample standard deviation (ddof = 1) over seeds.
         "std": float(values.std(ddof=1)) if values.size > 1 else None,
         "n": int(values.size),
+        "values": values.tolist(),
     }
 
 
@@ -59,7 +60,8 @@ def summarize_runs(runs):
 
     Returns:
         dict with `arms`: arm name -> {`seeds`, each metric's `{"mean",
-        "std" (sample std, ddof = 1), "n"}`, `gap_share` per test split
+        "std" (sample std, ddof = 1), "n", "values" (per seed, in seed
+        order)}`, `gap_share` per test split
         (`(arm − floor) / (ceiling − floor)` of the means; `None` without a
         positive gap), `difference_to_floor` per test split (mean paired
         difference over shared seeds and its 95 % bootstrap interval),
@@ -75,7 +77,11 @@ def summarize_runs(runs):
     for name, seeds in sorted(by_arm.items()):
         entry = {"seeds": sorted(seeds)}
         for metric in METRICS:
-            values = [r[metric] for r in seeds.values() if r.get(metric) is not None]
+            values = [
+                seeds[seed][metric]
+                for seed in sorted(seeds)
+                if seeds[seed].get(metric) is not None
+            ]
             entry[metric] = _stats(values) if values else None
         summary[name] = entry
     floor, ceiling = by_arm.get("floor"), by_arm.get("ceiling")
