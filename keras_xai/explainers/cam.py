@@ -10,12 +10,26 @@ from keras_xai.utils.validation import check_positive_int
 _EPSILON = 1e-7
 
 
-def safe_divide(numerator, denominator):
-    """`numerator / denominator`, and 0 where `|denominator| <= 1e-7`.
+def safe_divide(numerator, denominator, reference):
+    """`numerator / denominator`, and 0 where the denominator is negligible.
 
+    Negligible means `|denominator| <= 1e-7 · reference`, with `reference`
+    the magnitude the denominator is built from (e.g. `Σ|A|` for `Σ A`):
+    a threshold relative to the quantities' own scale, so activations or
+    gradients that are merely small (a 64x64 map under global average
+    pooling has gradients ~1e-4) are divided as the formula says, while a
+    denominator that cancels to rounding noise, or is exactly 0, gives 0.
     Never a NaN or an infinity, for all-zero activations included.
+
+    Args:
+        numerator: tensor.
+        denominator: tensor broadcastable against `numerator`.
+        reference: non-negative tensor broadcastable against `denominator`.
+
+    Returns:
+        The guarded quotient.
     """
-    nonzero = ops.abs(denominator) > _EPSILON
+    nonzero = ops.abs(denominator) > _EPSILON * reference
     return ops.where(nonzero, numerator / ops.where(nonzero, denominator, 1.0), 0.0)
 
 
@@ -215,6 +229,10 @@ class GradCAMPlusPlus(CAMExplainer):
 
     With `g = ∂y_t/∂A` (the exponential-score closed form of the paper),
     `a_ijk = g² / (2g² + Σ_ab A_abk g³)` and `α_k = Σ_ij a_ijk ReLU(g_ijk)`.
+    Where `g ≠ 0` the ratio is exactly `1 / (2 + g·Σ_ab A_abk)`, computed
+    in that form: it needs no threshold on `g`, so small gradients (e.g.
+    `w / (H·W)` under global average pooling) keep their `a ≈ ½`. Where
+    `g = 0` the term is 0 (`ReLU(g) = 0`).
 
     Args:
         model: `keras.Model`. A functional classifier.
@@ -235,11 +253,13 @@ class GradCAMPlusPlus(CAMExplainer):
 
     def feature_maps(self, images, targets):
         features, _, gradients = feature_gradients(self.split, images, targets)
-        squared = ops.square(gradients)
-        denominator = 2.0 * squared + ops.sum(features, axis=(1, 2), keepdims=True) * (
-            squared * gradients
-        )
-        alpha = safe_divide(squared, denominator)
+        totals = ops.sum(features, axis=(1, 2), keepdims=True)
+        # g²/(2g² + S·g³) = 1/(2 + S·g) for g ≠ 0: dimensionless, so an
+        # absolute guard on it is scale-free (it only catches 2 + S·g ≈ 0,
+        # possible where activations are signed).
+        denominator = 2.0 + totals * gradients
+        alpha = safe_divide(1.0, denominator, 1.0)
+        alpha = ops.where(gradients != 0.0, alpha, 0.0)
         weights = ops.sum(alpha * ops.relu(gradients), axis=(1, 2), keepdims=True)
         return ops.sum(weights * features, axis=-1)
 
@@ -269,7 +289,8 @@ class XGradCAM(CAMExplainer):
     def feature_maps(self, images, targets):
         features, _, gradients = feature_gradients(self.split, images, targets)
         totals = ops.sum(features, axis=(1, 2), keepdims=True)
-        normalised = safe_divide(features, totals)
+        magnitudes = ops.sum(ops.abs(features), axis=(1, 2), keepdims=True)
+        normalised = safe_divide(features, totals, magnitudes)
         weights = ops.sum(normalised * gradients, axis=(1, 2), keepdims=True)
         return ops.sum(weights * features, axis=-1)
 
@@ -363,8 +384,15 @@ class AblationCAM(CAMExplainer):
         ablated_scores = channel_variant_scores(
             channels, self.channel_batch_size, ablated, self.split.head, targets
         )
-        safe = ops.where(ops.abs(scores) > _EPSILON, scores, _EPSILON)
-        weights = (scores[:, None] - ablated_scores) / safe[:, None]
+        # (y − y_k) / y, and 0 where y is negligible next to the scores.
+        reference = ops.maximum(
+            ops.abs(scores), ops.max(ops.abs(ablated_scores), axis=-1)
+        )
+        weights = safe_divide(
+            scores[:, None] - ablated_scores,
+            scores[:, None],
+            reference[:, None],
+        )
         return ops.einsum("bhwk,bk->bhw", features, weights)
 
 
@@ -409,7 +437,8 @@ class ScoreCAM(CAMExplainer):
             upsampled = ops.image.resize(features[..., start:stop], size, "bilinear")
             low = ops.min(upsampled, axis=(1, 2), keepdims=True)
             span = ops.max(upsampled, axis=(1, 2), keepdims=True) - low
-            masks = safe_divide(upsampled - low, span)
+            peak = ops.max(ops.abs(upsampled), axis=(1, 2), keepdims=True)
+            masks = safe_divide(upsampled - low, span, peak)
             # (b, H, W, c) masks -> (b, c, H, W, C) masked images.
             return images[:, None] * ops.expand_dims(
                 ops.transpose(masks, (0, 3, 1, 2)), -1

@@ -206,3 +206,61 @@ def test_native_resolution_option():
     maps = GradCAM(model, upsample=False)(images)
     assert maps.shape == (2, 4, 4)
     assert GradCAM(model, layer="conv2", upsample=False)(images).shape == (2, 8, 8)
+
+
+def _wide_gap_model(side, feature_scale=1.0, seed=0):
+    """1x1 conv -> GAP -> dense on a side x side map; features scaled."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((side, side, 2))
+    features = keras.layers.Conv2D(5, 1, activation="relu", name="conv")(inputs)
+    pooled = keras.layers.GlobalAveragePooling2D()(features)
+    logits = keras.layers.Dense(4, name="logits")(pooled)
+    model = keras.Model(inputs, keras.layers.Activation("softmax")(logits))
+    if feature_scale != 1.0:  # same logits, activations scaled
+        conv, dense = model.get_layer("conv"), model.get_layer("logits")
+        conv.set_weights([w * feature_scale for w in conv.get_weights()])
+        kernel, bias = dense.get_weights()
+        dense.set_weights([kernel / feature_scale, bias])
+    return model
+
+
+def _features_and_kernel(model, images):
+    features = keras.ops.convert_to_numpy(
+        keras.Model(model.input, model.get_layer("conv").output)(images)
+    ).astype("float64")
+    kernel = keras.ops.convert_to_numpy(model.get_layer("logits").kernel)
+    return features, kernel.astype("float64")
+
+
+def test_gradcam_plus_plus_keeps_small_gradients():
+    # Under GAP on a 64x64 map, g = W / 4096 ~ 1e-4: an absolute 1e-7 guard
+    # on the paper's denominator (~g²) zeroed every weight.
+    side = 64
+    model = _wide_gap_model(side)
+    images = np.random.default_rng(0).random((3, side, side, 2)).astype("float32")
+    targets = np.array([0, 1, 2])
+    maps = GradCAMPlusPlus(model)(images, targets=targets)
+    features, kernel = _features_and_kernel(model, images)
+    g = kernel[:, targets].T / side**2  # (B, K), the same at every position
+    totals = features.sum(axis=(1, 2))  # (B, K)
+    # The paper's a = g² / (2g² + S·g³) in float64, α = Σ_ij a·ReLU(g).
+    a = g**2 / (2 * g**2 + totals * g**3)
+    alpha = side**2 * a * np.maximum(g, 0.0)
+    expected = np.maximum((features * alpha[:, None, None, :]).sum(-1), 0.0)
+    assert expected.max() > 0 and maps.max() > 0
+    np.testing.assert_allclose(maps, expected, rtol=1e-3, atol=1e-6 * expected.max())
+
+
+@pytest.mark.parametrize(
+    "explainer", [GradCAMPlusPlus, XGradCAM, ScoreCAM, AblationCAM]
+)
+def test_maps_do_not_depend_on_the_activation_scale(explainer):
+    images = np.random.default_rng(1).random((2, 8, 8, 2)).astype("float32")
+    targets = np.array([0, 2])
+    reference = explainer(_wide_gap_model(8))(images, targets=targets)
+    scaled = explainer(_wide_gap_model(8, feature_scale=1e-9))(images, targets)
+    # The same model up to an activation scale: the same map up to a factor.
+    assert reference.max() > 0 and scaled.max() > 0
+    np.testing.assert_allclose(
+        scaled / scaled.max(), reference / reference.max(), atol=2e-3
+    )
