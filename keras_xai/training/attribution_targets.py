@@ -17,6 +17,7 @@ import json
 import logging
 import os
 
+import keras
 import numpy as np
 from tqdm.auto import tqdm
 
@@ -70,26 +71,84 @@ def parse_shard(shard):
     return index, count
 
 
+# Explainer options that change how maps are batched, never their values.
+_BATCHING_OPTIONS = frozenset(
+    {
+        "batch_size",
+        "compile",
+        "channel_batch_size",
+        "steps_per_call",
+        "samples_per_call",
+    }
+)
+
+
 def fingerprint_model(model):
-    """SHA-256 of a model's configuration and current weights."""
+    """SHA-256 of a model's class, configuration and current weights.
+
+    The configuration catches changes that keep the weights' shapes (e.g.
+    a ReLU replaced by tanh); models without `get_config` contribute each
+    layer's class and configuration instead.
+    """
     digest = hashlib.sha256()
     digest.update(type(model).__name__.encode())
+    digest.update(_config_text(model).encode())
     for weights in model.get_weights():
         array = np.ascontiguousarray(weights)
-        digest.update(str(array.shape).encode())
+        digest.update(f"{array.shape}{array.dtype}".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
 
 
+def _config_text(model):
+    try:
+        config = model.get_config()
+    except (NotImplementedError, TypeError, AttributeError):
+        config = None
+    if not config:
+        config = [
+            [type(layer).__name__, layer.get_config()]
+            for layer in getattr(model, "layers", [])
+        ]
+    return json.dumps(config, sort_keys=True, default=repr)
+
+
 def fingerprint_explainer(explainer):
-    """The explainer's class and its simple options, as a string."""
-    options = {
-        key: value
-        for key, value in sorted(vars(explainer).items())
-        if not key.startswith("_")
-        and isinstance(value, (bool, int, float, str, tuple, type(None)))
-    }
+    """The explainer's class and every option that shapes its maps, as a string.
+
+    Options are the explainer's public attributes: numbers and strings as
+    they are, arrays (e.g. an IntegratedGradients baseline) by a SHA-256 of
+    their shape, dtype and values, the explained layer of CAM methods by
+    its name. Batching options (`batch_size`, `compile`, ...) change the
+    cost, not the maps, and are left out; so is the model (see
+    `fingerprint_model`).
+    """
+    options = {}
+    for key, value in sorted(vars(explainer).items()):
+        if key.startswith("_") or key == "model" or key in _BATCHING_OPTIONS:
+            continue
+        options[key] = _option_value(value)
     return f"{type(explainer).__name__}{json.dumps(options, sort_keys=True)}"
+
+
+def _option_value(value):
+    if isinstance(value, (bool, int, float, str, type(None))):
+        return value
+    if isinstance(value, (tuple, list)):
+        return [_option_value(item) for item in value]
+    if isinstance(value, dict):
+        return {str(k): _option_value(v) for k, v in sorted(value.items())}
+    if hasattr(value, "layer_name"):  # a ModelSplit: the explained layer
+        return {"layer": value.layer_name}
+    if isinstance(value, np.generic):
+        return value.item()
+    try:
+        array = np.ascontiguousarray(keras.ops.convert_to_numpy(value))
+    except Exception:  # noqa: BLE001 - anything else: by its type name
+        return type(value).__name__
+    digest = hashlib.sha256(f"{array.shape}{array.dtype}".encode())
+    digest.update(array.tobytes())
+    return {"array": digest.hexdigest()}
 
 
 def fingerprint_data(images, labels):
@@ -234,10 +293,17 @@ def _shard_path(cache_dir, k):
     return os.path.join(cache_dir, f"shard_{k:05d}.npz")
 
 
+def _shard_checksum(k, maps):
+    """SHA-256 of the shard's index and maps: a valid copy of another
+    shard does not pass for shard `k`."""
+    digest = hashlib.sha256(f"shard {k}".encode())
+    digest.update(np.ascontiguousarray(maps).tobytes())
+    return digest.hexdigest()
+
+
 def _write_shard(cache_dir, k, maps):
     buffer = io.BytesIO()
-    checksum = hashlib.sha256(np.ascontiguousarray(maps).tobytes()).hexdigest()
-    np.savez(buffer, maps=maps, checksum=np.array(checksum))
+    np.savez(buffer, maps=maps, checksum=np.array(_shard_checksum(k, maps)))
     path = _shard_path(cache_dir, k)
     temporary = f"{path}.tmp-{os.getpid()}"
     with open(temporary, "wb") as file:
@@ -261,8 +327,7 @@ def _read_shard(cache_dir, k, metadata):
             checksum = str(data["checksum"])
         valid = (
             maps.shape == (expected, *metadata["map_shape"])
-            and hashlib.sha256(np.ascontiguousarray(maps).tobytes()).hexdigest()
-            == checksum
+            and _shard_checksum(k, maps) == checksum
         )
     except Exception:  # any unreadable file is treated as corrupt
         valid = False

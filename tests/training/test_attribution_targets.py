@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from keras_xai.applications import ImageClassifier
-from keras_xai.explainers import GradCAM, XGradCAM
+from keras_xai.explainers import GradCAM, IntegratedGradients, XGradCAM
 from keras_xai.training import (
     compute_attribution_targets,
     load_attribution_targets,
@@ -99,6 +99,65 @@ def test_cache_from_another_model_or_dataset_is_refused(setup, tmp_path):
         compute_attribution_targets(
             GradCAM(other), images, labels, tmp_path, shard_size=4, verbose=False
         )
+
+
+def _compute(explainer, images, labels, cache, **kwargs):
+    return compute_attribution_targets(
+        explainer, images, labels, cache, shard_size=4, verbose=False, **kwargs
+    )
+
+
+def test_changed_layer_baseline_or_architecture_is_refused(setup, tmp_path):
+    model, images, labels = setup
+    _compute(GradCAM(model), images, labels, tmp_path / "layer")
+    with pytest.raises(ValueError, match="different explainer"):
+        _compute(GradCAM(model, layer="conv1"), images, labels, tmp_path / "layer")
+
+    baseline = np.zeros((28, 28, 1), "float32")
+    _compute(
+        IntegratedGradients(model, baseline=baseline), images, labels, tmp_path / "ig"
+    )
+    with pytest.raises(ValueError, match="different explainer"):
+        _compute(
+            IntegratedGradients(model, baseline=baseline + 0.5),
+            images,
+            labels,
+            tmp_path / "ig",
+        )
+
+    # The same weights in a model whose activations differ (ReLU -> tanh).
+    def small(activation):
+        inputs = keras.Input((28, 28, 1))
+        x = keras.layers.Conv2D(3, 5, activation=activation, name="conv")(inputs)
+        x = keras.layers.Flatten()(x)
+        logits = keras.layers.Dense(10, name="logits")(x)
+        return keras.Model(inputs, keras.layers.Activation("softmax")(logits))
+
+    relu, tanh = small("relu"), small("tanh")
+    tanh.set_weights(relu.get_weights())
+    _compute(GradCAM(relu), images, labels, tmp_path / "arch")
+    with pytest.raises(ValueError, match="different model"):
+        _compute(GradCAM(tanh), images, labels, tmp_path / "arch")
+
+
+def test_batch_size_alone_keeps_the_cache(setup, tmp_path):
+    model, images, labels = setup
+    first = _compute(GradCAM(model, batch_size=2), images, labels, tmp_path)
+    again = _compute(GradCAM(model, batch_size=7), images, labels, tmp_path)
+    np.testing.assert_array_equal(first, again)
+
+
+def test_a_shard_copied_over_another_is_recomputed(setup, tmp_path, caplog):
+    model, images, labels = setup
+    first = _compute(GradCAM(model), images, labels, tmp_path)
+    # Shards 0 and 1 both hold 4 valid maps: copy 0 over 1.
+    shard0, shard1 = tmp_path / "shard_00000.npz", tmp_path / "shard_00001.npz"
+    shard1.write_bytes(shard0.read_bytes())
+    with pytest.raises(ValueError, match="incomplete"):
+        load_attribution_targets(tmp_path)
+    np.testing.assert_array_equal(
+        _compute(GradCAM(model), images, labels, tmp_path), first
+    )
 
 
 def test_bad_arguments(setup, tmp_path):
