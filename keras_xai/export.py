@@ -2,7 +2,9 @@
 
 The SavedModel reloads with plain TensorFlow (`tf.saved_model.load`), no
 keras_xai needed, and its `serve` endpoint returns the model's output dict
-(for IMPACTX: `{"class": probabilities, "explanation": map}`).
+(for IMPACTX: `{"class": probabilities, "explanation": map}`). Both `serve`
+and `serving_default` check the input's rank, per-image shape and dtype
+and refuse a wrong one with an error.
 
 On the TensorFlow and JAX backends Keras exports directly. On PyTorch the
 model is saved as `.keras` (backend-neutral) and exported by a TensorFlow
@@ -47,9 +49,15 @@ def export_saved_model(model, path, verbose=False):
             "SavedModel export needs TensorFlow installed "
             "(pip install 'keras-xai[tensorflow-cpu]')"
         )
+    if len(model.inputs) != 1:
+        raise ValueError(
+            "`model` must take one input (a batch of images). Received a model "
+            f"with {len(model.inputs)} inputs"
+        )
     if keras.backend.backend() in ("tensorflow", "jax"):
-        model.export(path, format="tf_saved_model", verbose=verbose)
-        return path
+        from keras_xai.backend.saved_model import export_checked_saved_model
+
+        return export_checked_saved_model(model, path, verbose=verbose)
     with tempfile.TemporaryDirectory() as scratch:
         keras_file = os.path.join(scratch, "model.keras")
         model.save(keras_file)

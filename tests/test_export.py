@@ -62,3 +62,60 @@ def test_savedmodel_serves_class_and_explanation_without_keras_xai(tmp_path):
 def test_export_bad_input(tmp_path):
     with pytest.raises(ValueError, match="`model` must be a built keras.Model"):
         export_saved_model("model", tmp_path)
+
+
+_PROBE = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+default = loaded.signatures["serving_default"]
+report = {}
+good = np.random.default_rng(0).random((2, 28, 28, 1)).astype("float32")
+cases = {
+    "good": good,
+    "channels": np.concatenate([good] * 3, axis=-1),
+    "rank": good[..., 0],
+    "uint8": (good * 255).astype("uint8"),
+}
+for name, images in cases.items():
+    for endpoint, call in (
+        ("serve", lambda x: loaded.serve(tf.constant(x))),
+        ("serving_default", lambda x: default(images=tf.constant(x))),
+    ):
+        try:
+            outputs = call(images)
+            report[f"{endpoint}/{name}"] = sorted(outputs)
+        except (tf.errors.InvalidArgumentError, TypeError, ValueError) as error:
+            report[f"{endpoint}/{name}"] = type(error).__name__
+print(json.dumps(report))
+"""
+
+
+@pytest.mark.multi_backend
+@pytest.mark.large
+def test_both_endpoints_refuse_a_wrong_input(tmp_path):
+    model = IMPACTX.from_preset(
+        "lenet5_fashion_mnist",
+        latent_dim=16,
+        classifier_units=(8,),
+        decoder_filters=(4,),
+    )
+    export_saved_model(model, tmp_path / "saved")
+    script = tmp_path / "probe.py"
+    script.write_text(_PROBE)
+    # In a subprocess: a bad input used to abort the whole serving process.
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""}
+    completed = subprocess.run(
+        [sys.executable, "-I", str(script), str(tmp_path / "saved")],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    report = json.loads(completed.stdout.strip().splitlines()[-1])
+    for endpoint in ("serve", "serving_default"):
+        assert report[f"{endpoint}/good"] == ["class", "explanation"]
+        for bad in ("channels", "rank", "uint8"):
+            assert report[f"{endpoint}/{bad}"] in ("InvalidArgumentError", "TypeError")
