@@ -4,11 +4,15 @@ A preset *name* is an entry of the model class's `presets` table (an
 architecture, input size, classes and model options; nothing is
 downloaded). A preset *directory*, written by `save_to_preset`, holds
 `config.json` (the Keras serialisation of the model), `model.weights.h5` and
-`metadata.json`, as keras-hub presets do.
+`metadata.json`, as keras-hub presets do. `metadata.json` records the
+SHA-256 of the other two files; loading verifies them and refuses a preset
+whose config or weights changed after it was saved.
 """
 
 import datetime
+import hashlib
 import json
+import logging
 import os
 
 import keras
@@ -18,6 +22,8 @@ from keras_xai.version import __version__
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.weights.h5"
 METADATA_FILE = "metadata.json"
+_CHECKED_FILES = (CONFIG_FILE, WEIGHTS_FILE)
+logger = logging.getLogger("keras_xai")
 
 
 class PresetMixin:
@@ -33,10 +39,15 @@ class PresetMixin:
     def from_preset(cls, preset, **kwargs):
         """Builds a model from a preset name or a preset directory.
 
+        A bare name of `cls.presets` always means the built-in preset, even
+        when a directory of that name exists in the working directory; to
+        load such a directory, give it as a path (`"./name"`).
+
         Args:
             preset: str. A name of `cls.presets` (an untrained model of that
                 configuration) or a directory written by `save_to_preset`
-                (the saved model with its weights).
+                (the saved model with its weights, verified against the
+                checksums in its `metadata.json`).
             **kwargs: overrides of the preset's configuration (names only).
 
         Returns:
@@ -55,6 +66,17 @@ class PresetMixin:
                 f"`preset` must be a preset name or a directory. Received: {preset!r}"
             )
         preset = os.fspath(preset)
+        if preset in cls.presets:
+            if os.path.isdir(preset):
+                logger.warning(
+                    "%r is a built-in %s preset and also a directory here; "
+                    "using the built-in preset (pass './%s' for the directory)",
+                    preset,
+                    cls.__name__,
+                    preset,
+                )
+            config = {**cls.presets[preset]["config"], **kwargs}
+            return cls.from_architecture(**config)
         if os.path.isdir(preset):
             if kwargs:
                 raise ValueError(
@@ -62,13 +84,10 @@ class PresetMixin:
                     f"not applied to it. Received: {sorted(kwargs)}"
                 )
             return load_preset_directory(cls, preset)
-        if preset not in cls.presets:
-            raise ValueError(
-                f"Unknown {cls.__name__} preset {preset!r} (and no such directory). "
-                f"Valid names: {', '.join(sorted(cls.presets))}"
-            )
-        config = {**cls.presets[preset]["config"], **kwargs}
-        return cls.from_architecture(**config)
+        raise ValueError(
+            f"Unknown {cls.__name__} preset {preset!r} (and no such directory). "
+            f"Valid names: {', '.join(sorted(cls.presets))}"
+        )
 
     def save_to_preset(self, directory):
         """Writes config, weights and metadata to `directory`.
@@ -91,6 +110,9 @@ class PresetMixin:
             "class_name": type(self).__name__,
             "parameter_count": int(self.count_params()),
             "saved_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+            "sha256": {
+                name: _sha256(os.path.join(directory, name)) for name in _CHECKED_FILES
+            },
         }
         _write_json(os.path.join(directory, METADATA_FILE), metadata)
         return directory
@@ -110,6 +132,7 @@ def load_preset_directory(cls, directory):
                 "model.weights.h5 and metadata.json (written by save_to_preset)"
             )
     metadata = _read_json(paths[METADATA_FILE])
+    _verify_checksums(directory, metadata)
     if metadata.get("class_name") != cls.__name__:
         raise ValueError(
             f"Preset directory {directory!r} holds a {metadata.get('class_name')!r} "
@@ -137,6 +160,39 @@ def load_preset_directory(cls, directory):
             f"{paths[CONFIG_FILE]}: {error}"
         ) from None
     return model
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify_checksums(directory, metadata):
+    """Refuses files whose SHA-256 differs from the one saved with them."""
+    recorded = metadata.get("sha256")
+    if recorded is None:
+        # Presets saved before checksums were recorded still load.
+        logger.warning(
+            "Preset directory %r records no checksums (saved by an older "
+            "keras_xai); its files are not verified. Save it again to add them",
+            directory,
+        )
+        return
+    if not isinstance(recorded, dict) or set(recorded) != set(_CHECKED_FILES):
+        raise ValueError(
+            f"{os.path.join(directory, METADATA_FILE)} must record the SHA-256 "
+            f"of {list(_CHECKED_FILES)}. Received: {recorded!r}"
+        )
+    for name in _CHECKED_FILES:
+        if _sha256(os.path.join(directory, name)) != recorded[name]:
+            raise ValueError(
+                f"Preset directory {directory!r}: {name} does not match the "
+                "checksum in metadata.json (the file changed after the preset "
+                "was saved, or is damaged); refusing to load it"
+            )
 
 
 def _write_json(path, payload):

@@ -192,28 +192,80 @@ class TestPresets:
                 keras.ops.convert_to_numpy(model(x)[key]),
             )
 
+    def test_preset_files_are_verified(self, tmp_path, caplog):
+        model = _small()
+        directory = model.save_to_preset(tmp_path / "preset")
+        metadata = json.load(open(os.path.join(directory, "metadata.json")))
+        assert set(metadata["sha256"]) == {"config.json", "model.weights.h5"}
+        # 32 bytes flipped inside the weights file: still a valid HDF5 file
+        # that loads as another model, so only the checksum catches it.
+        weights = os.path.join(directory, "model.weights.h5")
+        data = bytearray(open(weights, "rb").read())
+        middle = len(data) // 2
+        data[middle : middle + 32] = bytes(b ^ 0xFF for b in data[middle : middle + 32])
+        open(weights, "wb").write(bytes(data))
+        with pytest.raises(ValueError, match="model.weights.h5 does not match"):
+            IMPACTX.from_preset(directory)
+        model.save_to_preset(directory)
+        config = os.path.join(directory, "config.json")
+        open(config, "a").write(" ")
+        with pytest.raises(ValueError, match="config.json does not match"):
+            IMPACTX.from_preset(directory)
+        # A preset saved before checksums: loads, with a warning.
+        model.save_to_preset(directory)
+        _drop_checksums(directory)
+        with caplog.at_level("WARNING", logger="keras_xai"):
+            IMPACTX.from_preset(directory)
+        assert "records no checksums" in caplog.text
+
+    def test_builtin_name_wins_over_a_directory_of_that_name(
+        self, tmp_path, monkeypatch, caplog
+    ):
+        monkeypatch.chdir(tmp_path)
+        _small().save_to_preset("lenet5_fashion_mnist")
+        with caplog.at_level("WARNING", logger="keras_xai"):
+            builtin = IMPACTX.from_preset("lenet5_fashion_mnist")
+        assert "using the built-in preset" in caplog.text
+        saved = IMPACTX.from_preset("./lenet5_fashion_mnist")
+        assert builtin.latent_dim != saved.latent_dim or (
+            builtin.count_params() != saved.count_params()
+        )
+
     def test_preset_directory_errors(self, tmp_path):
         model = _small()
         directory = model.save_to_preset(tmp_path / "a")
         os.remove(os.path.join(directory, "model.weights.h5"))
         with pytest.raises(FileNotFoundError, match="model.weights.h5"):
             IMPACTX.from_preset(directory)
-        # Weights of another configuration: refused with a clear message.
+        # Weights of another configuration: refused by the checksum, and
+        # (in a preset saved without checksums) by the weight loader.
         other = _small(latent_dim=8).save_to_preset(tmp_path / "b")
         model.save_to_preset(tmp_path / "c")
         os.replace(
             os.path.join(other, "model.weights.h5"),
             os.path.join(tmp_path / "c", "model.weights.h5"),
         )
+        with pytest.raises(ValueError, match="model.weights.h5 does not match"):
+            IMPACTX.from_preset(str(tmp_path / "c"))
+        _drop_checksums(tmp_path / "c")
         with pytest.raises(ValueError, match="do not match"):
             IMPACTX.from_preset(str(tmp_path / "c"))
         # Metadata from another model.
+        other = _small(latent_dim=8).save_to_preset(tmp_path / "b")
         path = os.path.join(other, "metadata.json")
         metadata = json.load(open(path))
         metadata["parameter_count"] += 1
         json.dump(metadata, open(path, "w"))
-        _small(latent_dim=8).save_weights(os.path.join(other, "model.weights.h5"))
+        _drop_checksums(other)
         with pytest.raises(ValueError, match="do not belong together"):
             IMPACTX.from_preset(other)
         with pytest.raises(ValueError, match="overrides"):
             IMPACTX.from_preset(directory, latent_dim=4)
+
+
+def _drop_checksums(directory):
+    """Turns a preset into one saved before checksums were recorded."""
+    path = os.path.join(directory, "metadata.json")
+    metadata = json.load(open(path))
+    del metadata["sha256"]
+    json.dump(metadata, open(path, "w"))
