@@ -80,10 +80,45 @@ _DTYPE_CODE = re.compile(r"^(b1|[iu][1248]|f[248])$")
 _BYTE_ORDERS = ("|", "<", ">", "=")
 
 
+def _refuse_build(what, state):
+    raise UnsafePickleError(
+        f"The pickle applies BUILD (set state) to {what}, which the restricted "
+        f"unpickler refuses. Received state: {_short_repr(state)}"
+    )
+
+
+class _Admitted:
+    """An admitted global: calls its function, and nothing else.
+
+    What `find_class` returns for the allow-list. BUILD on it is refused
+    (`__setstate__`), so a pickle cannot rewrite the loader's own functions
+    (their `__defaults__`, say) by setting state on the object it got back
+    for a global; it has no `__dict__` and its one slot is read-only from a
+    pickle's point of view (BUILD always goes through `__setstate__`).
+    """
+
+    __slots__ = ("_function",)
+
+    def __init__(self, function):
+        self._function = function
+
+    def __call__(self, *args, **kwargs):
+        return self._function(*args, **kwargs)
+
+    def __setstate__(self, state):
+        _refuse_build(f"the admitted global {self._function.__name__}", state)
+
+    def __reduce__(self):
+        raise TypeError("_Admitted cannot be pickled")
+
+
 class _NdarrayMarker:
     """Stands for `numpy.ndarray`: accepted only as `_reconstruct`'s subtype."""
 
     __slots__ = ()
+
+    def __setstate__(self, state):
+        _refuse_build("numpy.ndarray", state)
 
     def __call__(self, *args, **kwargs):
         raise UnsafePickleError(
@@ -265,6 +300,17 @@ def _dtype(code, align=False, copy=False):
     return _DtypeStub(code)
 
 
+_ADMITTED = {
+    "reconstruct": _Admitted(_reconstruct),
+    "frombuffer": _Admitted(_frombuffer),
+    "dtype": _Admitted(_dtype),
+    "codecs_encode": _Admitted(_codecs_encode),
+    **{name: _Admitted(function) for name, function in _BUILTIN_FUNCTIONS.items()},
+}
+# What a loaded pickle may hold besides containers and numpy arrays.
+_PLAIN_SCALARS = (str, bytes, bytearray, int, float, type(None))
+
+
 def _text(value, what):
     if isinstance(value, bytes):
         try:
@@ -313,17 +359,17 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module, name):
         key = (module, name)
         if key in _RECONSTRUCT:
-            return _reconstruct
+            return _ADMITTED["reconstruct"]
         if key in _FROMBUFFER:
-            return _frombuffer
+            return _ADMITTED["frombuffer"]
         if key == _NDARRAY:
             return _NDARRAY_MARKER
         if key == _DTYPE:
-            return _dtype
+            return _ADMITTED["dtype"]
         if key == _CODECS_ENCODE:
-            return _codecs_encode
+            return _ADMITTED["codecs_encode"]
         if module in _BUILTINS and name in _BUILTIN_FUNCTIONS:
-            return _BUILTIN_FUNCTIONS[name]
+            return _ADMITTED[name]
         raise UnsafePickleError(
             f"The pickle asks for the global {module}.{name}, which the "
             "restricted unpickler refuses: only plain containers, strings, "
@@ -376,10 +422,11 @@ def _finalize(value, done):
         if key not in done:
             done[key] = value.to_array()
         return done[key]
-    if isinstance(value, (_DtypeStub, _NdarrayMarker)):
+    if isinstance(value, (_DtypeStub, _NdarrayMarker, _Admitted)):
         raise UnsafePickleError(
-            "The pickle holds a bare numpy dtype or numpy.ndarray class; only "
-            "numpy arrays are admitted"
+            "The pickle holds a bare numpy dtype, numpy.ndarray class or an "
+            "admitted global as data; only containers, strings, bytes, "
+            "numbers and numpy arrays are admitted"
         )
     key = id(value)
     if key in done:
@@ -392,7 +439,12 @@ def _finalize(value, done):
     if isinstance(value, dict):
         done[key] = value
         for item_key in list(value):
+            _check_hashable(item_key)
             value[item_key] = _finalize(value[item_key], done)
+        return value
+    if isinstance(value, (set, frozenset)):
+        for item in value:
+            _check_hashable(item)
         return value
     if isinstance(value, tuple):
         done[key] = value
@@ -401,9 +453,26 @@ def _finalize(value, done):
             value = items
             done[key] = value
         return value
-    # Keys of dicts and items of sets are hashable, so never stand-ins
-    # (those are unhashable); str, bytes, numbers and None are final.
+    if not isinstance(value, _PLAIN_SCALARS):
+        raise UnsafePickleError(
+            f"The pickle holds a {type(value).__name__} as data; only "
+            "containers, strings, bytes, numbers and numpy arrays are admitted"
+        )
     return value
+
+
+def _check_hashable(value):
+    """Dict keys and set items: plain scalars or tuples of them."""
+    if isinstance(value, tuple):
+        for item in value:
+            _check_hashable(item)
+    elif isinstance(value, (_Admitted, _NdarrayMarker)) or not isinstance(
+        value, _PLAIN_SCALARS
+    ):
+        raise UnsafePickleError(
+            f"The pickle holds a {type(value).__name__} as a key or set item; "
+            "only strings, bytes, numbers and tuples of them are admitted"
+        )
 
 
 def loads(data, encoding="bytes"):

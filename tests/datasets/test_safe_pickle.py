@@ -209,3 +209,50 @@ def test_load_file_errors_name_the_file(tmp_path):
     good = tmp_path / "good_batch"
     good.write_bytes(py2_pickle({b"labels": [1]}))
     assert load_file(str(good)) == {b"labels": [1]}
+
+
+def _text_key(text):
+    data = text.encode()
+    return b"X" + len(data).to_bytes(4, "little") + data
+
+
+@pytest.mark.parametrize(
+    "module", ["numpy\ndtype", "_codecs\nencode", "__builtin__\nset"]
+)
+def test_build_on_an_admitted_global_cannot_rewrite_the_loader(module):
+    from keras_xai.datasets import safe_pickle
+
+    defaults = {
+        name: getattr(safe_pickle, name).__defaults__
+        for name in ("_dtype", "_codecs_encode", "_plain_set")
+    }
+    # global, then BUILD with state (None, {"__defaults__": (True, True)}):
+    # pickle's BUILD would setattr() the slot state onto the object.
+    slot_state = (
+        b"\x80\x02c" + module.encode() + b"\n"
+        + b"N}" + _text_key("__defaults__") + b"\x88\x88\x86s\x86b."
+    )  # fmt: skip
+    # ... and with a dict state, which pickle would write into __dict__.
+    dict_state = (
+        b"\x80\x02c" + module.encode() + b"\n}" + _text_key("__doc__") + b"Nsb."
+    )
+    for payload in (slot_state, dict_state):
+        with pytest.raises(UnsafePickleError, match="BUILD"):
+            loads(payload)
+    assert defaults == {
+        name: getattr(safe_pickle, name).__defaults__ for name in defaults
+    }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\x80\x02cnumpy.core.multiarray\n_reconstruct\n.",
+        b"\x80\x02cnumpy\ndtype\n.",
+        b"\x80\x02]cnumpy\nndarray\na.",
+        b"\x80\x02}c_codecs\nencode\nNs.",  # an admitted global as a dict key
+    ],
+)
+def test_admitted_globals_are_not_returned_as_data(payload):
+    with pytest.raises(UnsafePickleError):
+        loads(payload)
