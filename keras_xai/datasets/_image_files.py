@@ -74,6 +74,10 @@ def _opened(path, what):
         raise FileNotFoundError(f"{what} not found: {path}")
     try:
         image = Image.open(path)
+    except Image.DecompressionBombError as error:
+        raise ValueError(
+            f"{what} {path} declares too many pixels to decode safely: {error}"
+        ) from None
     except _DECODE_ERRORS as error:
         raise ValueError(f"{what} {path} cannot be decoded: {error}") from error
     with image:

@@ -233,12 +233,28 @@ def _read_class_names(path):
     return tuple(table[key].split(".", 1)[-1] for key in sorted(table))
 
 
+def _relative_image_path(text, path, line):
+    """An `images.txt` path, refused if it could leave the `images` folder."""
+    parts = text.replace("\\", "/").split("/")
+    if os.path.isabs(text) or text.startswith(("/", "\\")) or ".." in parts:
+        raise ValueError(
+            f"CUB file {path}, line {line}: image paths must be relative to the "
+            f"dataset's images folder, without '..'. Received: {text!r}"
+        )
+    return text
+
+
 def _select_images(root, split, num_classes):
     """Returns `[(image_id, relative_path, label), ...]` of `split`, in file order."""
     images_path = os.path.join(root, "images.txt")
     labels_path = os.path.join(root, "image_class_labels.txt")
     split_path = os.path.join(root, "train_test_split.txt")
-    paths = read_id_table(images_path, "CUB image list", 1, lambda fields, _: fields[0])
+    paths = read_id_table(
+        images_path,
+        "CUB image list",
+        1,
+        lambda fields, line: _relative_image_path(fields[0], images_path, line),
+    )
     labels = read_id_table(
         labels_path,
         "CUB image labels",

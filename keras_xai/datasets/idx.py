@@ -8,6 +8,7 @@ Reference: Y. LeCun, C. Cortes, C. J. C. Burges, "The MNIST database of
 handwritten digits", http://yann.lecun.com/exdb/mnist/.
 """
 
+import contextlib
 import gzip
 import math
 import os
@@ -67,17 +68,43 @@ def read_idx(path):
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"IDX file not found: {path}")
-    data = _read_bytes(path)
-    if len(data) < 4:
+    try:
+        with _open_stream(path) as (stream, compressed):
+            return _read_idx_stream(stream, path, compressed)
+    except (OSError, EOFError, zlib.error) as error:
+        raise ValueError(
+            f"IDX file {path} starts with the gzip magic bytes but cannot be "
+            f"decompressed: {error}"
+        ) from error
+
+
+# numpy 1.x's limit on dimensions (2.x allows 64); IDX files have 1 to 4.
+_MAX_IDX_DIMS = 32
+# DEFLATE expands by at most ~1032:1, so a gzip file of n bytes holds at most
+# about 1032·n bytes: a header declaring more cannot be honest.
+_MAX_GZIP_RATIO = 1100
+_TRAILING_CAP = 1 << 16
+
+
+def _read_idx_stream(stream, path, compressed):
+    """Reads and checks the header, then exactly the declared payload.
+
+    The payload is read into a preallocated array, never more than the
+    header declares (plus one byte to detect trailing data), so a
+    compressed file that inflates far beyond its header is refused after
+    reading one byte past the declared size, not after inflating it all.
+    """
+    head = stream.read(4)
+    if len(head) < 4:
         raise ValueError(
             f"IDX file {path} is too short for an IDX header: expected at least "
-            f"4 bytes. Received {len(data)} byte(s)"
+            f"4 bytes. Received {len(head)} byte(s)"
         )
-    zeros, code, ndim = struct.unpack(">HBB", data[:4])
+    zeros, code, ndim = struct.unpack(">HBB", head)
     if zeros != 0:
         raise ValueError(
             f"IDX file {path} has a bad magic number: expected two zero bytes, "
-            f"a type code and the number of dimensions. Received: 0x{data[:4].hex()}"
+            f"a type code and the number of dimensions. Received: 0x{head.hex()}"
         )
     if code not in _IDX_DTYPES:
         known = ", ".join(f"0x{known:02X}" for known in _IDX_DTYPES)
@@ -89,33 +116,63 @@ def read_idx(path):
         raise ValueError(
             f"IDX file {path} must declare at least 1 dimension. Received: ndim=0"
         )
+    if ndim > _MAX_IDX_DIMS:
+        raise ValueError(
+            f"IDX file {path} must declare at most {_MAX_IDX_DIMS} dimensions. "
+            f"Received: ndim={ndim}"
+        )
     header_size = 4 + 4 * ndim
-    if len(data) < header_size:
+    dims = stream.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise ValueError(
             f"IDX file {path} is truncated: its header declares {ndim} "
             f"dimension(s), which needs {header_size} header bytes. "
-            f"Received {len(data)} byte(s)"
+            f"Received {4 + len(dims)} byte(s)"
         )
-    shape = struct.unpack(f">{ndim}I", data[4:header_size])
+    shape = struct.unpack(f">{ndim}I", dims)
     dtype = _IDX_DTYPES[code]
     count = math.prod(shape)
     expected = count * dtype.itemsize
-    received = len(data) - header_size
+    size = os.path.getsize(path)
+    if compressed and expected > size * _MAX_GZIP_RATIO:
+        raise ValueError(
+            f"IDX file {path} is truncated: its header declares shape {shape} "
+            f"of {dtype.name}, which needs {expected} data bytes, more than a "
+            f"{size}-byte gzip file can hold"
+        )
+    payload = np.empty(expected, dtype=np.uint8)
+    received = _read_into(stream, memoryview(payload))
     if received < expected:
         raise ValueError(
             f"IDX file {path} is truncated: its header declares shape {shape} "
             f"of {dtype.name}, which needs {expected} data bytes. "
             f"Received {received}"
         )
-    if received > expected:
-        raise ValueError(
-            f"IDX file {path} has {received - expected} trailing byte(s): its "
-            f"header declares shape {shape} of {dtype.name}, which needs "
-            f"{expected} data bytes. Received {received}"
+    # Counted up to a cap: a decompression bomb stops here, not inflated.
+    trailing = len(stream.read(_TRAILING_CAP + 1))
+    if trailing:
+        counted = (
+            f"{trailing}" if trailing <= _TRAILING_CAP else f"over {_TRAILING_CAP}"
         )
-    array = np.frombuffer(data, dtype=dtype, count=count, offset=header_size)
+        raise ValueError(
+            f"IDX file {path} has {counted} trailing byte(s): its header "
+            f"declares shape {shape} of {dtype.name}, which needs {expected} "
+            f"data bytes"
+        )
+    array = payload.view(dtype)
     # `astype` copies, so the result is writable and in native byte order.
     return array.reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _read_into(stream, view):
+    """Fills `view` from `stream` until it is full or the stream ends."""
+    filled = 0
+    while filled < len(view):
+        count = stream.readinto(view[filled:])
+        if not count:
+            break
+        filled += count
+    return filled
 
 
 def load_idx_dataset(directory, files=None):
@@ -198,18 +255,17 @@ def find_idx_file(directory, name):
     raise FileNotFoundError(f"IDX file not found: {tried}")
 
 
-def _read_bytes(path):
+@contextlib.contextmanager
+def _open_stream(path):
+    """`(binary stream, compressed)`: gzip is detected from its magic bytes."""
     with open(path, "rb") as file:
-        data = file.read()
-    if data[:2] != _GZIP_MAGIC:
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(
-            f"IDX file {path} starts with the gzip magic bytes but cannot be "
-            f"decompressed: {error}"
-        ) from error
+        compressed = file.read(2) == _GZIP_MAGIC
+        file.seek(0)
+        if not compressed:
+            yield file, False
+            return
+        with gzip.GzipFile(fileobj=file, mode="rb") as stream:
+            yield stream, True
 
 
 def _check_idx_images(images, path):

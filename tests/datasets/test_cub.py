@@ -295,3 +295,20 @@ def test_mask_and_image_sizes_must_match(cub):
     save_image(tmp_path / "segmentations" / relative, np.zeros((8, 9), np.uint8))
     with pytest.raises(ValueError, match=r"0001_1\.png is 8x9 but its image .* is 8x8"):
         load_cub(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "escape", ["../../secret.jpg", "/etc/passwd", "001.Black/../../../x.jpg"]
+)
+def test_image_paths_cannot_leave_the_dataset(cub, escape):
+    tmp_path, _, _ = cub
+    images = tmp_path / "CUB_200_2011" / "images.txt"
+    first = images.read_text().splitlines()[0]
+    image_id, relative = first.split(" ", 1)
+    # A file outside the dataset that the escape would otherwise read.
+    (tmp_path / "secret.jpg").write_bytes(
+        (tmp_path / "CUB_200_2011" / "images" / relative).read_bytes()
+    )
+    _replace_line(images, first, f"{image_id} {escape}")
+    with pytest.raises(ValueError, match="line 1: image paths must be relative"):
+        load_cub(tmp_path, with_masks=False)

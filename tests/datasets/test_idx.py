@@ -231,3 +231,41 @@ def test_load_idx_dataset_propagates_corrupt_file_errors(tmp_path, make_mnist_di
     path.write_bytes(path.read_bytes()[:-1])
     with pytest.raises(ValueError, match="train-images-idx3-ubyte is truncated"):
         load_idx_dataset(tmp_path)
+
+
+def test_gzip_bomb_is_refused_without_inflating_it(tmp_path):
+    import gzip
+    import tracemalloc
+
+    # A header for 10 bytes, then 64 MB of zeros: ~64 KB compressed.
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    with gzip.open(path, "wb", compresslevel=1) as file:
+        file.write(b"\x00\x00\x08\x01" + (10).to_bytes(4, "big"))
+        block = bytes(1 << 20)
+        for _ in range(64):
+            file.write(block)
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="bomb-idx1-ubyte.gz has over .* trailing"):
+        read_idx(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * 2**20  # never the 64 MB payload
+
+
+def test_header_larger_than_the_gzip_can_hold(tmp_path):
+    import gzip
+
+    path = tmp_path / "huge-idx3-ubyte.gz"
+    header = b"\x00\x00\x08\x03" + b"".join(
+        n.to_bytes(4, "big") for n in (60000, 2000, 2000)
+    )
+    path.write_bytes(gzip.compress(header))
+    with pytest.raises(ValueError, match="huge-idx3-ubyte.gz is truncated.*more than"):
+        read_idx(path)
+
+
+def test_too_many_dimensions_names_the_file(tmp_path):
+    path = tmp_path / "dims-idx"
+    path.write_bytes(b"\x00\x00\x08\x64" + (1).to_bytes(4, "big") * 100 + b"\x07")
+    with pytest.raises(ValueError, match="dims-idx must declare at most 32"):
+        read_idx(path)
