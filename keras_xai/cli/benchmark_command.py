@@ -6,6 +6,7 @@ import json
 import os
 
 from keras_xai.cli import data as data_module
+from keras_xai.cli.arguments import check_output_dir, finite_float
 
 DESCRIPTION = """Train arms (CE floor, clean ceiling, input-gradient penalties,
 the segment-overlap loss, consistency reweighting) on a decoy dataset, to
@@ -66,7 +67,7 @@ def add_parser(subparsers):
     shortcut.add_argument("--max-epochs", type=int, default=30)
     shortcut.add_argument("--patience", type=int, default=3)
     shortcut.add_argument("--batch-size", type=int, default=64)
-    shortcut.add_argument("--learning-rate", type=float, default=1e-3)
+    shortcut.add_argument("--learning-rate", type=finite_float, default=1e-3)
     shortcut.add_argument("--validation-size", type=int, default=6000)
     shortcut.add_argument("--train-size", type=int, default=None)
     shortcut.add_argument("--test-size", type=int, default=None)
@@ -106,6 +107,7 @@ def run_shortcut(args):
         )
     for name in args.arms:
         shortcut_arm(name)
+    check_output_dir(args.output_dir)
     data = data_module.load(args.data, args.data_dir)
     benchmark_data = shortcut_benchmark_data(
         data.x_train,
@@ -133,7 +135,6 @@ def run_shortcut(args):
     if not args.report_only:
         benchmark.run(args.arms, args.seeds, log=lambda line: print(line, flush=True))
     summary = benchmark.summary()
-    os.makedirs(args.output_dir, exist_ok=True)
     with open(os.path.join(args.output_dir, "summary.json"), "w") as file:
         json.dump(summary, file, indent=1)
     print(write_report(summary, args.output_dir))

@@ -30,6 +30,11 @@ def build_parser():
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the full traceback of an unexpected error",
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for command in (
@@ -46,8 +51,9 @@ def build_parser():
 def main(argv=None):
     """Runs `keras-xai` with `argv` (default `sys.argv[1:]`); returns the status.
 
-    Bad arguments and missing data print one line and return 2; they never
-    end in a traceback.
+    Bad arguments and missing data print one line and return 2; any other
+    error prints one line and returns 1. Neither ends in a traceback unless
+    `--debug` is given.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -63,6 +69,15 @@ def main(argv=None):
             file=sys.stderr,
         )
         return 130
+    except Exception as error:  # noqa: BLE001 - one line, not a traceback
+        if args.debug:
+            raise
+        print(
+            f"keras-xai {args.command}: unexpected error: "
+            f"{type(error).__name__}: {error} (rerun with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

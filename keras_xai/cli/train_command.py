@@ -11,6 +11,7 @@ from keras_xai.applications.backbones import ARCHITECTURES
 from keras_xai.applications.class_model import predict_outputs
 from keras_xai.applications.impactx.impactx_presets import backbone_presets
 from keras_xai.cli import data as data_module
+from keras_xai.cli.arguments import check_output_dir, finite_float
 from keras_xai.cli.methods import METHODS
 from keras_xai.cli.run_directory import save_run
 
@@ -66,7 +67,7 @@ def add_parser(subparsers):
     common.add_argument("--epochs", type=int, default=3, help="(default 3)")
     common.add_argument("--batch-size", type=int, default=128, help="(default 128)")
     common.add_argument(
-        "--learning-rate", type=float, default=1e-3, help="Adam (default 1e-3)"
+        "--learning-rate", type=finite_float, default=1e-3, help="Adam (default 1e-3)"
     )
     common.add_argument(
         "--train-size", type=int, help="random subset of the training split"
@@ -122,6 +123,7 @@ def build_classifier(args, data):
 
 def run(args):
     check(args)
+    check_output_dir(args.output_dir)
     keras.utils.set_random_seed(args.seed)
     data = data_module.load(
         args.data, args.data_dir, args.train_size, args.test_size, args.seed

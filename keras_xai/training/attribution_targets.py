@@ -254,8 +254,7 @@ def load_attribution_targets(cache_dir):
     path = os.path.join(cache_dir, METADATA_FILE)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No attribution-target cache in {cache_dir!r}")
-    with open(path) as file:
-        metadata = json.load(file)
+    metadata = _read_metadata(path)
     shards, missing = [], []
     for k in range(metadata["num_shards"]):
         maps = _read_shard(cache_dir, k, metadata)
@@ -274,8 +273,7 @@ def load_attribution_targets(cache_dir):
 def _check_or_write_metadata(cache_dir, metadata):
     path = os.path.join(cache_dir, METADATA_FILE)
     if os.path.isfile(path):
-        with open(path) as file:
-            existing = json.load(file)
+        existing = _read_metadata(path)
         different = [key for key in metadata if existing.get(key) != metadata[key]]
         if different:
             raise ValueError(
@@ -287,6 +285,20 @@ def _check_or_write_metadata(cache_dir, metadata):
     with open(temporary, "w") as file:
         json.dump(metadata, file, indent=2)
     os.replace(temporary, path)
+
+
+def _read_metadata(path):
+    try:
+        with open(path) as file:
+            metadata = json.load(file)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"The cache's {path} is damaged ({error}); delete the cache "
+            "directory to compute the targets afresh"
+        ) from None
+    if not isinstance(metadata, dict):
+        raise ValueError(f"The cache's {path} is damaged: not a JSON object")
+    return metadata
 
 
 def _shard_path(cache_dir, k):

@@ -297,3 +297,57 @@ def test_arrows_need_a_multitask_model(tmp_path, capsys):
     assert _run(argv + ["--output-dir", run_dir], capsys)[0] == 0
     status, _, err = _run(["explain", "--model", run_dir, "--arrows"], capsys)
     assert status == 2 and "--method multitask" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--learning-rate", "inf"], "--learning-rate: must be a finite number"),
+        (["--learning-rate", "nan"], "--learning-rate: must be a finite number"),
+        (["--method", "impactx", "--lambda", "nan"], "--lambda: must be a finite"),
+        (["--method", "so-loss", "--beta", "x"], "--beta: must be a number"),
+    ],
+)
+def test_non_finite_numbers_are_refused_up_front(argv, message, tmp_path, capsys):
+    base = ["train", "--method", "baseline", "--output-dir", str(tmp_path)]
+    argv = base + argv if argv[0] != "--method" else base[:1] + argv + base[3:]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "run.json").exists()
+
+
+def test_unwritable_output_dir_is_found_before_training(tmp_path, capsys, monkeypatch):
+    from keras_xai.cli import data as data_module
+
+    def no_loading(*args, **kwargs):
+        raise AssertionError("data were loaded before the output directory check")
+
+    monkeypatch.setattr(data_module, "load", no_loading)
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for command in (
+        ["train", "--method", "baseline"],
+        ["benchmark", "shortcut", "--data", "digits"],
+    ):
+        status, _, err = _run(command + ["--output-dir", str(blocker / "run")], capsys)
+        assert status == 2
+        assert "--output-dir" in err and "cannot be created or written" in err
+        assert "Traceback" not in err
+
+
+def test_unexpected_errors_are_one_line_unless_debug(tmp_path, capsys, monkeypatch):
+    from keras_xai.cli import train_command
+
+    def broken(args):
+        raise TypeError("a model file the loader refused")
+
+    monkeypatch.setattr(train_command, "check", broken)
+    argv = ["train", "--method", "baseline", "--output-dir", str(tmp_path)]
+    status, _, err = _run(argv, capsys)
+    assert status == 1
+    assert err.count("\n") == 1 and "TypeError: a model file" in err
+    assert "--debug" in err and "Traceback" not in err
+    with pytest.raises(TypeError, match="a model file"):
+        main(["--debug", *argv])

@@ -240,3 +240,13 @@ def test_killed_run_resumes_to_identical_targets(tmp_path):
     )
     metadata = json.load(open(cache / "metadata.json"))
     assert metadata["num_shards"] == 6
+
+
+def test_damaged_metadata_names_the_file(setup, tmp_path):
+    model, images, labels = setup
+    _compute(GradCAM(model), images, labels, tmp_path)
+    (tmp_path / "metadata.json").write_text("{not json")
+    with pytest.raises(ValueError, match="metadata.json is damaged"):
+        _compute(GradCAM(model), images, labels, tmp_path)
+    with pytest.raises(ValueError, match="metadata.json is damaged"):
+        load_attribution_targets(tmp_path)

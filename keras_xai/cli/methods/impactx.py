@@ -5,6 +5,7 @@ import os
 import keras
 
 from keras_xai.applications.impactx import IMPACTX
+from keras_xai.cli.arguments import finite_float
 from keras_xai.explainers.by_name import get_explainer
 from keras_xai.training import compute_attribution_targets
 
@@ -30,7 +31,7 @@ def add_arguments(group):
     group.add_argument(
         "--lambda",
         dest="explanation_weight",
-        type=float,
+        type=finite_float,
         default=1.0,
         help="weight λ of the explanation MSE term (paper grid 0.2 ... 1.4; "
         "default 1.0)",

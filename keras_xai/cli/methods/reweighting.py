@@ -4,6 +4,7 @@ import os
 
 import keras
 
+from keras_xai.cli.arguments import finite_float
 from keras_xai.training import (
     CAM_EXPLAINERS,
     PSI_FUNCTIONS,
@@ -21,7 +22,7 @@ HELP = {
 
 def add_arguments(group):
     group.add_argument(
-        "--epsilon", type=float, default=0.1, help="FGSM step in [0, 1] pixels"
+        "--epsilon", type=finite_float, default=0.1, help="FGSM step in [0, 1] pixels"
     )
     group.add_argument(
         "--every", type=int, default=1, help="epochs between reweighting rounds"
@@ -32,7 +33,7 @@ def add_arguments(group):
     )
     group.add_argument(
         "--floor",
-        type=float,
+        type=finite_float,
         default=0.0,
         help="minimum weight of consistent, correctly classified samples",
     )

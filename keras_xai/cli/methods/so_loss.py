@@ -4,6 +4,7 @@ import keras
 
 from keras_xai.applications import ExplanationGuidedClassifier
 from keras_xai.applications.explanation_guided import CAM_MODES, GUIDANCES
+from keras_xai.cli.arguments import finite_float
 from keras_xai.cli.data import CommandError
 from keras_xai.datasets import object_masks
 
@@ -15,7 +16,9 @@ HELP = (
 
 
 def add_arguments(group):
-    group.add_argument("--beta", type=float, default=0.5, help="weight of CE in [0, 1]")
+    group.add_argument(
+        "--beta", type=finite_float, default=0.5, help="weight of CE in [0, 1]"
+    )
     group.add_argument("--views", type=int, default=8, help="dihedral views, 1..8")
     group.add_argument(
         "--blur",
