@@ -13,11 +13,10 @@ from keras_xai.utils.validation import check_images, check_labels, to_numpy
 RULES = ("zB", "epsilon", "alpha1beta0")
 
 # Denominators of the conserving rules (alpha1beta0, zB; average pooling of
-# ReLU outputs) are sums of non-negative terms; this only keeps an all-zero
-# sum from dividing by zero, so it is far below any activation scale and is
-# not `epsilon` (which users raise to absorb weak, noisy relevance in the
-# epsilon rule).
-_STABILIZER = 1e-9
+# ReLU outputs) are sums of non-negative terms, zero only when every term
+# is: `_nonzero` replaces exact zeros (whose relevance is zero anyway) and
+# leaves every other value as it is, however small the activations' scale.
+# (An absolute stabiliser added to them was not scale-free.)
 
 # Per-pixel maps allowed only before the first Conv2D/Dense: relevance is
 # not redistributed through them (see `LRP`), their outputs are what the
@@ -55,6 +54,11 @@ _SUPPORTED = (
 def _stabilize(z, epsilon):
     """`z + ε·sign(z)` with `sign(0) = +1`: never zero, never NaN."""
     return z + epsilon * ops.where(z >= 0, 1.0, -1.0)
+
+
+def _nonzero(z):
+    """`z` with exact zeros replaced by 1 (a sum of non-negative terms)."""
+    return ops.where(z == 0, 1.0, z)
 
 
 def _vjp(fn, a, s):
@@ -127,7 +131,7 @@ class _LinearStep:
         negative = kernel - positive
         if self.rule == "alpha1beta0" and self.input_nonnegative:
             z = self.apply(a, positive)
-            s = r / _stabilize(z, _STABILIZER)
+            s = r / _nonzero(z)
             return a * _vjp(lambda t: self.apply(t, positive), a, s)
         # Both rules sum non-negative contributions u_i w⁺_ij + v_i w⁻_ij,
         # bias ignored: alpha1beta0 with u = a⁺, v = a⁻; zB with u = a - l,
@@ -145,7 +149,7 @@ class _LinearStep:
             u = ops.relu(a)
             v = a - u
             z = self._apply_pair(u, v, positive, negative)
-        s = r / _stabilize(z, _STABILIZER)
+        s = r / _nonzero(z)
         c_positive, c_negative = self._transpose_pair(a, s, positive, negative)
         return u * c_positive + v * c_negative
 
@@ -201,7 +205,7 @@ class _LayerStep:
             # Flatten, or overlapping pooling windows: where the gradient
             # routes (for max pooling, one winner per window, by backend).
             return _vjp(self.forward, a, r)
-        s = r / _stabilize(self.forward(a), _STABILIZER)
+        s = r / _nonzero(self.forward(a))
         return a * _vjp(self.forward, a, s)
 
 

@@ -480,3 +480,33 @@ def test_batchnorm_folding_keeps_the_logits_and_equals_a_folded_model():
         rtol=1e-4,
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("rule", ["alpha1beta0", "zB"])
+def test_conserving_rules_do_not_depend_on_the_activation_scale(rule):
+    # The same logits with the hidden activations scaled by 1e-12: relevance
+    # (conserved from the same logit) must not change.
+    images = _images((2, 8, 8, 2), seed=3)
+    reference_model = _conv_model(seed=5)
+    scaled_model = _conv_model(seed=5)
+    scale = 1e-12
+    for name in ("conv1", "conv2"):
+        kernel, bias = scaled_model.get_layer(name).get_weights()
+        factor = scale if name == "conv1" else 1.0
+        scaled_model.get_layer(name).set_weights([kernel * factor, bias * factor])
+    kernel, bias = scaled_model.get_layer("logits").get_weights()
+    scaled_model.get_layer("logits").set_weights([kernel / scale, bias])
+    np.testing.assert_allclose(
+        _logits(scaled_model, images), _logits(reference_model, images), rtol=1e-4
+    )
+    rules = {
+        "first_rule": rule,
+        "conv_rule": "alpha1beta0",
+        "dense_rule": "alpha1beta0",
+    }
+    reference = LRP(reference_model, **rules)(images, targets=[0, 1])
+    scaled = LRP(scaled_model, **rules)(images, targets=[0, 1])
+    assert np.abs(reference).max() > 0
+    np.testing.assert_allclose(
+        scaled, reference, rtol=1e-3, atol=1e-4 * np.abs(reference).max()
+    )
