@@ -71,3 +71,16 @@ def test_decoy_share_closed_form():
     decoys[:, :2, :2] = 1.0
     # The third map is empty: it counts as 0.
     assert decoy_share(maps, decoys) == pytest.approx((0.75 + 0.0 + 0.0) / 3)
+
+
+def test_report_orders_arms_and_weights():
+    from keras_xai.benchmarks.shortcut.report import arm_order
+
+    names = ["so_1view", "rrr_decoy@10", "floor", "rrr_decoy@0.5", "ceiling"]
+    assert arm_order(names) == [
+        "ceiling",
+        "floor",
+        "rrr_decoy@0.5",
+        "rrr_decoy@10",
+        "so_1view",
+    ]

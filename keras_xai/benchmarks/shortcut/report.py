@@ -19,6 +19,17 @@ def _share(value):
     return "–" if value is None else f"{100 * value:.0f} %"
 
 
+def arm_order(names):
+    """Ceiling and floor first, then the other arms by name and weight."""
+    first = [name for name in ("ceiling", "floor") if name in names]
+
+    def key(name):
+        base, _, weight = name.partition("@")
+        return (base, float(weight) if weight else 0.0)
+
+    return first + sorted((n for n in names if n not in first), key=key)
+
+
 def report_table(summary):
     """A Markdown table: arm × the three test splits × gap share × IoU.
 
@@ -34,7 +45,8 @@ def report_table(summary):
         "| cost / CE epoch |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, entry in summary["arms"].items():
+    for name in arm_order(summary["arms"]):
+        entry = summary["arms"][name]
         cost = entry["cost_vs_floor"]
         lines.append(
             f"| {name} | {len(entry['seeds'])} | {_cell(entry['test_random'])} "
@@ -95,9 +107,9 @@ def write_report(summary, output_dir):
             logx=True,
         )
     per_seed = {
-        name: entry["test_random"]["values"]
-        for name, entry in arms.items()
-        if entry["test_random"] is not None
+        name: arms[name]["test_random"]["values"]
+        for name in arm_order(arms)
+        if arms[name]["test_random"] is not None
     }
     references = {
         f"{name} mean": arms[name]["test_random"]["mean"]
