@@ -28,6 +28,7 @@ import time
 import keras
 import numpy as np
 from results_io import machine_info, write_result
+from timing import round_robin_step_times
 
 from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
 from keras_xai.applications.impactx import IMPACTX
@@ -109,15 +110,14 @@ def main(argv=None):
     maps = rng.random((args.batch_size, 28, 28)).astype("float32")
     rows.append(("impactx_stage2", impactx, {"class": labels, "explanation": maps}))
 
-    for _, model, targets in rows:
-        for _ in range(args.warmup):
-            model.train_on_batch(x, targets)
-    times = {name: [] for name, _, _ in rows}
-    for _ in range(args.rounds):
-        for name, model, targets in rows:
-            start = time.perf_counter()
-            model.train_on_batch(x, targets)
-            times[name].append(time.perf_counter() - start)
+    times = round_robin_step_times(
+        {
+            name: (lambda m=model, t=targets: m.train_on_batch(x, t))
+            for name, model, targets in rows
+        },
+        args.rounds,
+        args.warmup,
+    )
 
     ce_ms = 1000 * float(np.median(times["ce"]))
     results = []

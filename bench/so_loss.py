@@ -34,6 +34,7 @@ import time
 import keras
 import numpy as np
 from results_io import machine_info, write_result
+from timing import round_robin_step_times
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.applications.explanation_guided import ExplanationGuidedClassifier
@@ -108,16 +109,14 @@ def main(argv=None):
     for _, _, model, _ in rows:
         if isinstance(model, ExplanationGuidedClassifier):
             model.compile(optimizer=keras.optimizers.Adam(1e-3))
-    for _, _, model, kind in rows:
-        for _ in range(args.warmup):
-            model.train_on_batch(inputs[kind], targets[kind])
-
-    times = {name: [] for name, _, _, _ in rows}
-    for _ in range(args.rounds):
-        for name, _, model, kind in rows:
-            start = time.perf_counter()
-            model.train_on_batch(inputs[kind], targets[kind])
-            times[name].append(time.perf_counter() - start)
+    times = round_robin_step_times(
+        {
+            name: (lambda m=model, k=kind: m.train_on_batch(inputs[k], targets[k]))
+            for name, _, model, kind in rows
+        },
+        args.rounds,
+        args.warmup,
+    )
 
     ce_ms = 1000 * float(np.median(times["ce"]))
     ce_min_ms = 1000 * float(np.min(times["ce"]))

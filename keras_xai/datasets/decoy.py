@@ -44,6 +44,52 @@ def decoy_levels(num_classes):
     return np.round(_BRIGHTEST - (_BRIGHTEST - _DARKEST) * steps).astype("int64")
 
 
+def check_decoy_inputs(images, labels, num_classes):
+    """Validated `(images array, int32 labels, num_classes)` for a decoy builder.
+
+    Images must be a non-empty batch of uint8 (0-255) or float ([0, 1])
+    images `(N, H, W)` or `(N, H, W, C)`; labels one class index per image.
+    """
+    array = check_image_batch(images, name="images")
+    if array.dtype == np.bool_:
+        raise ValueError(
+            "`images` must be integer (0-255) or float ([0, 1]) images. "
+            f"Received: images.dtype={array.dtype}"
+        )
+    labels, num_classes = check_class_labels(
+        labels, array.shape[0], num_classes=num_classes
+    )
+    return array, labels, num_classes
+
+
+def draw_patches(canvas, top, left, patch_size, classes, num_classes):
+    """Draws each image's square patch, of its class's grey level, in place.
+
+    Args:
+        canvas: array `(N, H, W)` or `(N, H, W, C)`, uint8 or float.
+        top, left: int arrays `(N,)`. Each patch's top-left corner.
+        patch_size: int. Side of the patches.
+        classes: int array `(N,)`. The class each patch's level codes
+            (`decoy_levels`; divided by 255 for float canvases).
+        num_classes: int.
+
+    Returns:
+        float32 `(N, H, W)` masks of the patches.
+    """
+    levels = decoy_levels(num_classes)[classes]
+    if np.issubdtype(canvas.dtype, np.floating):
+        levels = levels / 255.0
+    levels = levels.astype(canvas.dtype)
+    offsets = np.arange(patch_size)
+    rows = (top[:, None] + offsets)[:, :, None]
+    cols = (left[:, None] + offsets)[:, None, :]
+    batch = np.arange(canvas.shape[0])[:, None, None]
+    canvas[batch, rows, cols] = levels.reshape((-1,) + (1,) * (canvas.ndim - 1))
+    patches = np.zeros(canvas.shape[:3], dtype="float32")
+    patches[batch, rows, cols] = 1.0
+    return patches
+
+
 def make_decoy(
     images,
     labels,
@@ -133,15 +179,7 @@ def make_decoy(
             f"pad={pad}"
         )
     train_fraction = check_fraction(train_fraction, "train_fraction")
-    array = check_image_batch(images, name="images")
-    if array.dtype == np.bool_:
-        raise ValueError(
-            "`images` must be integer (0-255) or float ([0, 1]) images. "
-            f"Received: images.dtype={array.dtype}"
-        )
-    labels, num_classes = check_class_labels(
-        labels, array.shape[0], num_classes=num_classes
-    )
+    array, labels, num_classes = check_decoy_inputs(images, labels, num_classes)
     num_images = array.shape[0]
 
     # Also validates the value range (0-255 integers, [0, 1] floats). Padding
@@ -159,18 +197,9 @@ def make_decoy(
         patch_classes = np.where(encodes_label, labels, random_classes)
     else:
         patch_classes = random_classes
-    levels = decoy_levels(num_classes)[patch_classes]
-    if np.issubdtype(array.dtype, np.floating):
-        levels = levels / 255.0
-    levels = levels.astype(array.dtype)
-
     # Corners 0-3: top-left, top-right, bottom-left, bottom-right.
     height, width = padded.shape[1:3]
     top = np.where(corners >= 2, height - patch_size, 0)
     left = np.where(corners % 2 == 1, width - patch_size, 0)
-    offsets = np.arange(patch_size)
-    rows = (top[:, None] + offsets)[:, :, None]
-    cols = (left[:, None] + offsets)[:, None, :]
-    batch = np.arange(num_images)[:, None, None]
-    padded[batch, rows, cols] = levels.reshape((-1,) + (1,) * (array.ndim - 1))
+    draw_patches(padded, top, left, patch_size, patch_classes, num_classes)
     return padded, masks

@@ -5,8 +5,7 @@ import collections
 
 import numpy as np
 
-from keras_xai.datasets._validation import check_class_labels, check_image_batch
-from keras_xai.datasets.decoy import decoy_levels
+from keras_xai.datasets.decoy import check_decoy_inputs, draw_patches
 from keras_xai.datasets.masks import object_masks
 from keras_xai.utils.validation import check_positive_int
 
@@ -114,15 +113,7 @@ def make_shortcut_split(
             f"`split` must be one of {SHORTCUT_SPLITS}. Received: split={split!r}"
         )
     patch_size = check_positive_int(patch_size, "patch_size")
-    array = check_image_batch(images, name="images")
-    if array.dtype == np.bool_:
-        raise ValueError(
-            "`images` must be integer (0-255) or float ([0, 1]) images. "
-            f"Received: images.dtype={array.dtype}"
-        )
-    labels, num_classes = check_class_labels(
-        labels, array.shape[0], num_classes=num_classes
-    )
+    array, labels, num_classes = check_decoy_inputs(images, labels, num_classes)
     if variant == "ross":
         pad = 0
     else:
@@ -166,17 +157,7 @@ def make_shortcut_split(
         classes = (labels + num_classes // 2) % num_classes
     classes = classes.astype("int32")
 
-    levels = decoy_levels(num_classes)[classes]
-    if np.issubdtype(array.dtype, np.floating):
-        levels = levels / 255.0
-    levels = levels.astype(array.dtype)
-    offsets = np.arange(patch_size)
-    rows = (top[:, None] + offsets)[:, :, None]
-    cols = (left[:, None] + offsets)[:, None, :]
-    batch = np.arange(num_images)[:, None, None]
-    canvas[batch, rows, cols] = levels.reshape((-1,) + (1,) * (array.ndim - 1))
-    decoys = np.zeros((num_images, height, width), dtype="float32")
-    decoys[batch, rows, cols] = 1.0
+    decoys = draw_patches(canvas, top, left, patch_size, classes, num_classes)
     objects = objects * (1.0 - decoys)
     return ShortcutSplit(canvas, labels, objects, decoys, classes)
 

@@ -1,0 +1,30 @@
+"""Round-robin timing of training steps, shared by the step benchmarks."""
+
+import time
+
+
+def round_robin_step_times(steps, rounds, warmup):
+    """Times each step callable once per round, the configurations interleaved.
+
+    After `warmup` untimed calls of each (tracing, compilation), every round
+    calls each step once in turn, so load from other processes on a shared
+    machine hits all configurations alike.
+
+    Args:
+        steps: dict name -> callable taking no argument (one training step).
+        rounds: int. Timed rounds.
+        warmup: int. Untimed calls of each step first.
+
+    Returns:
+        dict name -> list of `rounds` durations in seconds.
+    """
+    for step in steps.values():
+        for _ in range(warmup):
+            step()
+    times = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    return times
