@@ -92,7 +92,7 @@ def run_shortcut(args):
         shortcut_arm,
         shortcut_benchmark_data,
     )
-    from keras_xai.benchmarks.shortcut.report import write_report
+    from keras_xai.benchmarks.shortcut.report import write_examples, write_report
     from keras_xai.datasets.shortcut import SHORTCUT_VARIANTS
 
     # Bad names fail before any data is loaded.
@@ -132,6 +132,7 @@ def run_shortcut(args):
         learning_rate=args.learning_rate,
         settings={"data": data.name},
     )
+    write_examples(benchmark_data, os.path.join(args.output_dir, "examples.png"))
     if not args.report_only:
         benchmark.run(args.arms, args.seeds, log=lambda line: print(line, flush=True))
     summary = benchmark.summary()

@@ -60,6 +60,7 @@ def test_shortcut_run_resume_and_report(tmp_path, capsys):
         "rrr_decoy@0.1",
     )
     assert (tmp_path / "sweep_rrr_decoy.png").stat().st_size > 1000
+    assert (tmp_path / "examples.png").stat().st_size > 1000
     assert (tmp_path / "report.md").read_text().startswith("| arm |")
     status, out, _ = _run(argv, capsys)
     assert status == 0 and out.count(": stored") == 4

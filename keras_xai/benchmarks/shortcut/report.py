@@ -4,7 +4,12 @@ import os
 
 import numpy as np
 
+from keras_xai.benchmarks.shortcut.arms import ross_lambda_to_rrr_weight
+from keras_xai.benchmarks.shortcut.data import TEST_SPLITS
+from keras_xai.visualization.image_grid import save_image_grid
 from keras_xai.visualization.plots import plot_per_seed, plot_sweep
+
+_INPUT_GRADIENT_ARMS = ("rrr_decoy", "rrr_background")
 
 
 def _cell(stats, digits=4):
@@ -85,6 +90,12 @@ def write_report(summary, output_dir):
         if len(swept) < 2:
             continue
         values = [weight for weight, _ in swept]
+        xlabel = "λ (penalty weight)"
+        if base in _INPUT_GRADIENT_ARMS:
+            # On Ross et al.'s scale (0-255 pixels), as their sweep is shown.
+            unit = ross_lambda_to_rrr_weight(1.0)
+            values = [float(f"{value / unit:.3g}") for value in values]
+            xlabel = "Ross et al.'s λ₁ (0-255 pixels; here λ = λ₁ / 255²)"
         scores, errors = {}, {}
         for metric, label in (
             ("test_random", "test, random patch"),
@@ -100,7 +111,7 @@ def write_report(summary, output_dir):
             np.maximum(values, 1e-12),
             scores,
             os.path.join(output_dir, f"sweep_{base}.png"),
-            xlabel="λ (input-gradient weight, [0, 1] pixels)",
+            xlabel=xlabel,
             ylabel="accuracy (higher is better)",
             title=base,
             errors_by_series=errors,
@@ -123,3 +134,33 @@ def write_report(summary, output_dir):
         references=references,
     )
     return table
+
+
+def write_examples(data, path, num_images=4):
+    """A grid of the variant's splits: each row one image in every split.
+
+    Columns: the training image (patch coding the label), its decoy mask,
+    its object mask, then the same test image with a random-class patch, a
+    far-class patch and no patch.
+
+    Args:
+        data: `ShortcutBenchmarkData`.
+        path: str. The PNG to write.
+        num_images: int. Rows. Defaults to 4.
+
+    Returns:
+        `path`.
+    """
+    rows = []
+    for index in range(num_images):
+        row = [
+            data.train.images[index],
+            data.train.decoy_masks[index],
+            data.train.object_masks[index],
+        ]
+        row += [data.test[name].images[index] for name in TEST_SPLITS]
+        rows.append(row)
+    titles = ["train", "decoy mask", "object mask"] + [
+        f"test: {name}" for name in TEST_SPLITS
+    ]
+    return save_image_grid(rows, path, titles=titles, cell_size=1.4)
