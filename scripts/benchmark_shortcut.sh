@@ -3,7 +3,8 @@
 # finished runs are kept in each output directory's results.json, so rerun
 # the same command after an interruption.
 #
-#   bash scripts/benchmark_shortcut.sh [calibration|lenet5|anywhere|vgg_small|all]
+#   bash scripts/benchmark_shortcut.sh \
+#     [calibration|lenet5|anywhere|lenet5_variants|vgg_small|all]
 #
 # Each part trains to convergence (early stopping on a validation split
 # carved from the training images) on the full Fashion-MNIST training set.
@@ -36,16 +37,16 @@ fi
 if [[ "$part" == lenet5 || "$part" == all ]]; then
   bench ross lenet5 ross_lenet5 --arms ceiling floor rrr_decoy@0.0153787 --seeds 0 1 2
   bench ross lenet5 ross_lenet5 --arms rrr_background@0.0153787 so_1view \
-    consistency impactx rrr_decoy@0.153787 rrr_decoy@0.00153787 --seeds 0 1 2
-  bench ross lenet5 ross_lenet5 --arms rrr_gradcam_decoy@1 rrr_gradcam_decoy@10 \
-    cam_fit so_1view_noblur so_1view_signed so_1view_all_classes --seeds 0 1 2
-  bench ross lenet5 ross_lenet5 --arms ceiling floor rrr_decoy@0.0153787 \
-    so_1view --seeds 3 4
-  bench ross lenet5 ross_lenet5 --arms so_8views --seeds 0 1 2
+    rrr_gradcam_decoy@1 cam_fit consistency impactx --seeds 0 1 2
 fi
 if [[ "$part" == anywhere || "$part" == all ]]; then
   bench anywhere lenet5 anywhere_lenet5 --arms ceiling floor rrr_decoy@0.0153787 \
-    rrr_gradcam_decoy@1 so_1view cam_fit consistency impactx --seeds 0 1 2
+    rrr_gradcam_decoy@1 so_1view cam_fit --seeds 0 1 2
+fi
+if [[ "$part" == lenet5_variants || "$part" == all ]]; then
+  bench ross lenet5 ross_lenet5 --arms rrr_gradcam_decoy@10 rrr_gradcam_decoy@100 \
+    rrr_decoy@0.153787 rrr_decoy@0.00153787 so_1view_signed so_1view_all_classes \
+    so_1view_noblur so_8views --seeds 0 1 2
 fi
 if [[ "$part" == vgg_small || "$part" == all ]]; then
   bench ross vgg_small ross_vgg_small --arms ceiling floor rrr_decoy@0.0153787 \
