@@ -132,7 +132,12 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
             on LeNet-5 / Fashion-MNIST with object masks, the penalty `R`
             is ~2e-3 at initialisation and ~90 after 3 epochs of plain CE
             (CE ≈ 0.6), so at λ = 10 leaning on background pixels dominates
-            the loss while the early epochs train on CE.
+            the loss while the early epochs train on CE. On [0, 1] pixels
+            Ross et al.'s λ₁ (0-255 pixels) is `λ₁ / 255²` with β = 0.5:
+            their λ₁ = 1000 is 0.0154, which removed the decoy shortcut in
+            the shortcut benchmark (`applications/shortcut_benchmark`);
+            `keras_xai.benchmarks.shortcut.ross_lambda_to_rrr_weight`
+            converts.
         epsilon: float > 0. Added inside the cosine's norms. Defaults to
             1e-7.
         **kwargs: Standard `keras.Model` keyword arguments.
