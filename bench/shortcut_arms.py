@@ -105,7 +105,9 @@ def main(argv=None):
         rows.append(
             (name, model, {"label": labels, "mask": guidance_masks(arm, split)})
         )
-    impactx = IMPACTX(classifier)
+    # IMPACTX freezes the classifier it wraps (M): give it its own copy, so
+    # the other rows keep training theirs.
+    impactx = IMPACTX(ImageClassifier("lenet5", (28, 28, 1), 10))
     impactx.compile()
     maps = rng.random((args.batch_size, 28, 28)).astype("float32")
     rows.append(("impactx_stage2", impactx, {"class": labels, "explanation": maps}))
