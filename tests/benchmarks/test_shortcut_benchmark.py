@@ -109,3 +109,13 @@ def test_impactx_arm_reports_its_own_explanation(data, tmp_path):
     assert result["gradcam_iou"] is None
     assert result["epochs"] == 2  # one epoch per stage
     assert 0.0 <= result["test_random"] <= 1.0
+
+
+def test_patch_size_is_part_of_the_fingerprint(tmp_path, monkeypatch):
+    x, y = _images(120, 0)
+    small = shortcut_benchmark_data(x, y, x[:20], y[:20], "margin", 4, 20, patch_size=2)
+    bench = ShortcutBenchmark(small, "mlp", tmp_path, max_epochs=1)
+    bench.run(["floor"], seeds=[0], log=lambda line: None)
+    large = shortcut_benchmark_data(x, y, x[:20], y[:20], "margin", 4, 20, patch_size=4)
+    assert ShortcutBenchmark(large, "mlp", tmp_path, max_epochs=1).store.runs == {}
+    assert ShortcutBenchmark(small, "mlp", tmp_path, max_epochs=1).store.runs != {}

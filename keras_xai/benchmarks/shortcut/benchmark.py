@@ -72,6 +72,8 @@ class ShortcutBenchmark:
             **(settings or {}),
             **self.training,
             "variant": data.variant,
+            "patch_size": data.patch_size,
+            "pad": data.pad,
             "architecture": architecture,
             "image_shape": list(data.train.images.shape[1:]),
             "train_images": int(len(data.train.labels)),

@@ -22,6 +22,8 @@ ShortcutBenchmarkData = collections.namedtuple(
         "validation",
         "validation_random",
         "test",
+        "patch_size",
+        "pad",
     ],
 )
 ShortcutBenchmarkData.__doc__ = """Every split of one shortcut benchmark.
@@ -39,6 +41,8 @@ Fields:
     test: dict split name -> `ShortcutSplit` for `TEST_SPLITS` ("random":
         Ross et al.'s protocol, "far": a patch coding a far class, "none":
         no patch), all from the test images.
+    patch_size: int. Side of the patch.
+    pad: int. Margin of the padded variants (0 for `ross`).
 Images are float32 in [0, 1], channels last.
 """
 
@@ -141,4 +145,6 @@ def shortcut_benchmark_data(
         validation=split(xv, yv, "train", _VALIDATION_SEED),
         validation_random=split(xv, yv, "random", _VALIDATION_SEED),
         test={name: split(x_test, y_test, name, _TEST_SEED) for name in TEST_SPLITS},
+        patch_size=int(patch_size),
+        pad=0 if variant == "ross" else int(pad),
     )
