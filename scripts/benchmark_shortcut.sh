@@ -41,7 +41,8 @@ if [[ "$part" == lenet5 || "$part" == all ]]; then
 fi
 if [[ "$part" == anywhere || "$part" == all ]]; then
   bench anywhere lenet5 anywhere_lenet5 --arms ceiling floor rrr_decoy@0.0153787 \
-    rrr_gradcam_decoy@1 so_1view cam_fit --seeds 0 1 2
+    rrr_gradcam_decoy@1 so_1view cam_fit consistency rrr_background@0.0153787 \
+    impactx --seeds 0 1 2
 fi
 if [[ "$part" == lenet5_variants || "$part" == all ]]; then
   bench ross lenet5 ross_lenet5 --arms rrr_gradcam_decoy@10 rrr_gradcam_decoy@100 \
