@@ -3,12 +3,7 @@ import json
 import pytest
 
 from keras_xai.cli.main import main
-
-
-def _run(argv, capsys):
-    status = main(argv)
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from tests.cli.test_main import _run
 
 
 def test_shortcut_help(capsys):
