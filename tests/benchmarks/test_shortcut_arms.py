@@ -31,6 +31,11 @@ def test_arms_by_name():
     swept = shortcut_arm("rrr_background@0.5")
     assert swept.options["rrr_weight"] == 0.5 and swept.annotation == "object"
     assert shortcut_arm("so_8views").options["views"] == 8
+    assert shortcut_arm("so_1view_strong").options["beta"] == 0.1
+    assert shortcut_arm("so_1view_conv2").options["feature_layer"] == "conv2"
+    shuffled = shortcut_arm("rrr_decoy_shuffled@0.5")
+    assert shuffled.annotation == "decoy_shuffled"
+    assert shuffled.options["rrr_weight"] == 0.5
 
 
 @pytest.mark.parametrize(

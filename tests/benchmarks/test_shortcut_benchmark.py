@@ -102,6 +102,13 @@ def test_mlp_and_cam_arms(data, tmp_path):
         ShortcutBenchmark(data, "resnet", tmp_path)
 
 
+def test_an_arm_explaining_a_missing_layer_is_refused_before_training(data, tmp_path):
+    bench = ShortcutBenchmark(data, "vgg_small", tmp_path, max_epochs=1)
+    with pytest.raises(ValueError, match=r"so_1view_conv2.*does not have"):
+        bench.run(["floor", "so_1view_conv2"], seeds=[0], log=lambda line: None)
+    assert bench.store.runs == {}  # nothing was trained
+
+
 def test_impactx_arm_reports_its_own_explanation(data, tmp_path):
     bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
     result = bench.run(["impactx"], seeds=[0], log=lambda line: None)["impactx/seed0"]

@@ -85,3 +85,24 @@ def test_object_annotation_uses_object_masks():
     np.testing.assert_array_equal(
         guidance_masks(shortcut_arm("rrr_decoy"), split), 1.0 - split.decoy_masks
     )
+
+
+def test_shuffled_annotation_is_another_images_patch():
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 255, size=(40, 8, 8)).astype("uint8")
+    labels = np.arange(40) % 3
+    split = make_shortcut_split(images, labels, "ross", "train", 3, patch_size=2)
+    arm = shortcut_arm("rrr_decoy_shuffled")
+    assert arm.options == shortcut_arm("rrr_decoy").options
+    masks = guidance_masks(arm, split, seed=5)
+    decoys = 1.0 - masks
+    # Every image is annotated with one of the split's own patches, each
+    # patch used once, and the same seed gives the same annotation.
+    own = {tuple(mask.ravel()) for mask in split.decoy_masks}
+    assert {tuple(mask.ravel()) for mask in decoys} <= own
+    np.testing.assert_array_equal(decoys.sum(), split.decoy_masks.sum())
+    np.testing.assert_array_equal(masks, guidance_masks(arm, split, seed=5))
+    assert not np.array_equal(masks, guidance_masks(arm, split, seed=6))
+    # With four corners, most images are annotated in the wrong place.
+    wrong = (decoys * split.decoy_masks).sum(axis=(1, 2)) == 0
+    assert 0.5 < wrong.mean() < 1.0

@@ -6,7 +6,7 @@ import collections
 from keras_xai.losses.input_gradient_penalty import check_weight
 
 ARM_KINDS = ("ce", "guided", "consistency", "impactx")
-ANNOTATIONS = ("decoy", "object")
+ANNOTATIONS = ("decoy", "decoy_shuffled", "object")
 
 ShortcutArm = collections.namedtuple(
     "ShortcutArm", ["name", "kind", "options", "annotation", "clean"]
@@ -22,19 +22,27 @@ Fields:
         `options` for `IMPACTX`).
     options: dict. Keyword arguments of the model or reweighting callback.
     annotation: str or `None`. Which region the guidance is given:
-        `"decoy"`, the irrelevant patch (Ross et al.'s annotation `A`), or
+        `"decoy"`, the irrelevant patch (Ross et al.'s annotation `A`),
+        `"decoy_shuffled"`, another training image's patch (the control:
+        the same amount of annotation, mostly in the wrong place), or
         `"object"`, the relevant object mask (the segment-overlap loss).
     clean: bool. Trained on the images without a patch (the ceiling).
 """
 
 # name -> (kind, options, annotation, clean). Guided arms mix CE and the
-# guidance as β·CE + (1 − β)·G with β = 0.5, so G's weight is λ/2 against
-# a per-image CE: Ross et al.'s objective has CE and λ·penalty summed over
-# the same images, hence rrr_weight = 2·λ_Ross / 255² for [0, 1] inputs.
+# guidance as β·CE + (1 − β)·λ·G with β = 0.5, so G's weight against a
+# per-image CE is λ: Ross et al.'s objective has CE and λ₁·penalty summed
+# over the same images, hence rrr_weight = λ₁ / 255² for [0, 1] inputs.
 _ARMS = {
     "ceiling": ("ce", {}, None, True),
     "floor": ("ce", {}, None, False),
     "rrr_decoy": ("guided", {"guidance": "rrr", "beta": 0.5}, "decoy", False),
+    "rrr_decoy_shuffled": (
+        "guided",
+        {"guidance": "rrr", "beta": 0.5},
+        "decoy_shuffled",
+        False,
+    ),
     "rrr_background": ("guided", {"guidance": "rrr", "beta": 0.5}, "object", False),
     "rrr_gradcam_decoy": (
         "guided",
@@ -47,6 +55,15 @@ _ARMS = {
     "so_1view_noblur": (
         "guided",
         {"views": 1, "beta": 0.5, "blur_kernel_size": None},
+        "object",
+        False,
+    ),
+    # The segment-overlap term weighted 9× CE instead of 1×.
+    "so_1view_strong": ("guided", {"views": 1, "beta": 0.1}, "object", False),
+    # GradCAM of LeNet-5's 8×8 conv2 map instead of the 4×4 pool2 map.
+    "so_1view_conv2": (
+        "guided",
+        {"views": 1, "beta": 0.5, "feature_layer": "conv2"},
         "object",
         False,
     ),
@@ -68,7 +85,12 @@ _ARMS = {
 }
 ARM_NAMES = tuple(_ARMS)
 # Arms whose guidance strength is swept as `name@λ`.
-WEIGHTED_ARMS = ("rrr_decoy", "rrr_background", "rrr_gradcam_decoy")
+WEIGHTED_ARMS = (
+    "rrr_decoy",
+    "rrr_decoy_shuffled",
+    "rrr_background",
+    "rrr_gradcam_decoy",
+)
 # The default weight of each (Ross et al.'s λ1 = 1,000 for the input
 # gradients; the GradCAM penalty is at most the patch area, 16 pixels).
 _DEFAULT_WEIGHTS = {"rrr_gradcam_decoy": 1.0}

@@ -3,7 +3,10 @@
 import os
 import time
 
-from keras_xai.benchmarks.shortcut.architectures import SHORTCUT_ARCHITECTURES
+from keras_xai.benchmarks.shortcut.architectures import (
+    SHORTCUT_ARCHITECTURES,
+    shortcut_classifier,
+)
 from keras_xai.benchmarks.shortcut.arms import CAM_ARMS, shortcut_arm
 from keras_xai.benchmarks.shortcut.evaluation import evaluate_arm
 from keras_xai.benchmarks.shortcut.summary import summarize_runs
@@ -101,6 +104,24 @@ class ShortcutBenchmark:
                 raise ValueError(
                     f"Arms {needs_cam} need a convolutional feature map; "
                     "architecture='mlp' has none"
+                )
+        layered = [arm for arm in arms if "feature_layer" in arm.options]
+        if layered:
+            layers = {
+                layer.name
+                for layer in shortcut_classifier(
+                    self.architecture,
+                    self.data.train.images.shape[1:],
+                    self.data.num_classes,
+                ).layers
+            }
+            missing = [
+                arm.name for arm in layered if arm.options["feature_layer"] not in layers
+            ]
+            if missing:
+                raise ValueError(
+                    f"Arms {missing} explain a layer that "
+                    f"architecture={self.architecture!r} does not have"
                 )
         seeds = [int(seed) for seed in seeds]
         todo = [(arm, seed) for arm in arms for seed in seeds]

@@ -16,23 +16,30 @@ from keras_xai.training.sample_weight_dataset import SampleWeightDataset
 from keras_xai.utils.validation import check_positive_int
 
 
-def guidance_masks(arm, split):
+def guidance_masks(arm, split, seed=0):
     """The `mask` target of an `ExplanationGuidedClassifier` for `arm`.
 
     The guided model's masks mark the region explanations *should* use:
     the object mask for `annotation="object"`, everything but the patch
     (`1 − decoy`, so the input-gradient penalty falls on Ross et al.'s `A`)
-    for `annotation="decoy"`.
+    for `annotation="decoy"`, and everything but *another* image's patch
+    for `annotation="decoy_shuffled"` (the patch masks permuted over the
+    images, a permutation drawn from `seed`).
 
     Args:
         arm: `ShortcutArm`.
         split: `ShortcutSplit`.
+        seed: int. Seeds the permutation of `"decoy_shuffled"`. Defaults
+            to 0.
 
     Returns:
         float32 array `(N, H, W)`.
     """
     if arm.annotation == "decoy":
         return 1.0 - split.decoy_masks
+    if arm.annotation == "decoy_shuffled":
+        order = np.random.default_rng(seed).permutation(len(split.decoy_masks))
+        return 1.0 - split.decoy_masks[order]
     return split.object_masks
 
 
@@ -126,7 +133,7 @@ def _fit_guided(arm, classifier, train, data, seed, fit_options, stopping, optim
     model.compile(optimizer=optimizer())
     history = model.fit(
         train.images,
-        {"label": train.labels, "mask": guidance_masks(arm, train)},
+        {"label": train.labels, "mask": guidance_masks(arm, train, seed)},
         validation_data=_validation(data),
         callbacks=[stopping()],
         **fit_options,
