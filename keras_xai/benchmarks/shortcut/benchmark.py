@@ -116,7 +116,9 @@ class ShortcutBenchmark:
                 ).layers
             }
             missing = [
-                arm.name for arm in layered if arm.options["feature_layer"] not in layers
+                arm.name
+                for arm in layered
+                if arm.options["feature_layer"] not in layers
             ]
             if missing:
                 raise ValueError(
