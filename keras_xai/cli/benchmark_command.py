@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 
+from keras_xai.benchmarks.shortcut.arms import ARM_NAMES, WEIGHTED_ARMS
 from keras_xai.cli import data as data_module
 from keras_xai.cli.arguments import check_output_dir, finite_float
 
@@ -20,10 +21,10 @@ summary (means, sample stds over seeds, gap shares, paired bootstrap CIs
 against the floor, the λ picked on validation) goes to
 OUTPUT_DIR/summary.json and, with plots, OUTPUT_DIR/*.png."""
 
-EPILOG = """arms: ceiling, floor, rrr_decoy[@λ], rrr_background[@λ], so_1view,
-so_1view_noblur, so_8views, so_1view_signed, so_1view_all_classes,
-consistency. rrr_*@λ sets the input-gradient weight on [0, 1] pixels (Ross et
-al.'s λ1 = 1000 on 0-255 pixels is 0.0154 here).
+EPILOG = f"""arms: {", ".join(ARM_NAMES)}.
+{", ".join(WEIGHTED_ARMS)} take @λ, the input-gradient weight on [0, 1] pixels
+(Ross et al.'s λ1 = 1000 on 0-255 pixels is 0.0154 here) or the GradCAM
+penalty's weight.
 
 examples:
   keras-xai benchmark shortcut --variant ross --architecture mlp \\

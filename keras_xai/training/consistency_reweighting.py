@@ -7,7 +7,7 @@ every sample `x` with label `y`, with `g` a CAM scaled to [0, 1]:
 
     h  = ε · sign(∇x CE(f(x), y))                     (FGSM)
     x̂  = clip(x + h ∘ (1 − g(x)), 0, 1)               (background only)
-    D  = ψ(‖g(x̂) − g(x)‖²)                            (CAMs at native size)
+    D  = ψ(‖g(x̂) − g(x)‖²)                            (g at the image's size)
     v  = D if f(x̂) = f(x), 1 if the prediction flips, 1 if f(x) ≠ y.
 
 The adversarial images only measure consistency; they are never trained on.
@@ -57,6 +57,10 @@ PSI_FUNCTIONS = {
     "softsign": lambda d: d / (1.0 + np.abs(d)),
     "arctan": lambda d: 2.0 * np.arctan(d) / np.pi,
 }
+
+# Where D compares the two heatmaps: upsampled to the image (the paper's
+# g(f(x)) shares the image's size) or at the CAM's own resolution.
+DISTANCE_SIZES = ("image", "native")
 
 # A map whose range is below this fraction of its peak is constant up to
 # rounding; scaling it to [0, 1] would blow rounding noise up to full range.
@@ -156,6 +160,16 @@ def check_psi(psi):
     return psi
 
 
+def check_distance_size(distance_size):
+    """Validates where `D` is computed: `"image"` or `"native"`."""
+    if not isinstance(distance_size, str) or distance_size not in DISTANCE_SIZES:
+        raise ValueError(
+            f"`distance_size` must be one of {DISTANCE_SIZES}. "
+            f"Received: distance_size={distance_size!r}"
+        )
+    return distance_size
+
+
 def check_cam_explainer(explainer):
     """Validates a CAM given by name, class or instance (before a model)."""
     if isinstance(explainer, str):
@@ -239,12 +253,16 @@ class ExplanationConsistency:
     current weights at every call, so one instance serves a whole training
     run. `consistency_weights` is the one-call form.
 
+    The paper's heatmap `g(f(x))` has the image's size: the CAM (after its
+    ReLU) is min-max scaled per image to [0, 1] (constant maps become 0)
+    and upsampled bilinearly to the input size (values stay in [0, 1], so
+    where `g = 1` the pixel is untouched). Both the mask `1 − g` and `D`
+    use it. `distance_size="native"` computes `D` on the CAMs at their own
+    resolution instead (4×4 for LeNet-5: squared distances about
+    `H·W / (h·w)` times smaller, so `ψ` leaves most consistent samples
+    near weight 0).
+
     Decisions the paper leaves open:
-    - `g` is the CAM (after its ReLU) min-max scaled per image to [0, 1] at
-      the CAM's native resolution; constant maps become 0. The mask `1 − g`
-      uses `g` upsampled bilinearly to the input size (values stay in
-      [0, 1], so where `g = 1` the pixel is untouched); `D` uses `g` at
-      native resolution.
     - The CAMs of `x` and `x̂` explain the true class `y`: for every sample
       whose weight depends on `D` (correct, prediction unchanged) it is the
       predicted class of both images.
@@ -268,6 +286,9 @@ class ExplanationConsistency:
         floor: float in [0, 1]. Minimum weight of consistent, correctly
             classified samples. Defaults to `0.0` (the paper).
         batch_size: int. Images per compiled call. Defaults to 128.
+        distance_size: str. `"image"` (the paper: `D` between heatmaps
+            upsampled to the image) or `"native"` (between the CAMs at
+            their own resolution). Defaults to `"image"`.
 
     Example:
 
@@ -290,6 +311,7 @@ class ExplanationConsistency:
         psi="tanh",
         floor=0.0,
         batch_size=128,
+        distance_size="image",
     ):
         if not isinstance(model, keras.Model):
             raise ValueError(
@@ -299,6 +321,7 @@ class ExplanationConsistency:
         self.psi = check_psi(psi)
         self.floor = check_floor(floor)
         self.batch_size = check_positive_int(batch_size, "batch_size")
+        self.distance_size = check_distance_size(distance_size)
         self.model = model
         self.cam = _build_cam(model, explainer)
         self._functions = {}
@@ -343,7 +366,14 @@ class ExplanationConsistency:
         perturbed_heatmaps = normalize_heatmaps(
             ops.relu(self.cam.feature_maps(perturbed, labels))
         )
-        squared = ops.sum(ops.square(perturbed_heatmaps - heatmaps), axis=(1, 2))
+        if self.distance_size == "image":
+            perturbed_masks = ops.clip(
+                upsample_maps(perturbed_heatmaps, tuple(images.shape[1:3])), 0.0, 1.0
+            )
+            difference = perturbed_masks - masks
+        else:
+            difference = perturbed_heatmaps - heatmaps
+        squared = ops.sum(ops.square(difference), axis=(1, 2))
         outputs = (predictions, perturbed_predictions, squared)
         if return_examples:
             outputs += (perturbed, masks, heatmaps, perturbed_heatmaps)
@@ -419,6 +449,7 @@ def consistency_weights(
     batch_size=128,
     return_examples=False,
     verbose=False,
+    distance_size="image",
 ):
     """Explanation-consistency weights of a training set, in one call.
 
@@ -439,6 +470,8 @@ def consistency_weights(
         return_examples: bool. Keep `x̂`, masks and CAMs. Defaults to
             `False`.
         verbose: bool. Progress bar. Defaults to `False`.
+        distance_size: str. `"image"` or `"native"`, see
+            `ExplanationConsistency`. Defaults to `"image"`.
 
     Returns:
         A `ConsistencyResult` (`weights`, `distances`, `flipped`,
@@ -462,6 +495,7 @@ def consistency_weights(
         psi=psi,
         floor=floor,
         batch_size=batch_size,
+        distance_size=distance_size,
     )
     return consistency(images, labels, return_examples=return_examples, verbose=verbose)
 
@@ -506,6 +540,8 @@ class ConsistencyReweighting(ReweightingCallback):
         log_dir: str or `None`. Diagnostics directory. Defaults to `None`.
         num_examples: int. Most and least consistent examples drawn per
             round in `log_dir`. Defaults to 4.
+        distance_size: str. `"image"` (the paper) or `"native"`, see
+            `ExplanationConsistency`. Defaults to `"image"`.
 
     Example:
 
@@ -533,6 +569,7 @@ class ConsistencyReweighting(ReweightingCallback):
         verbose=False,
         log_dir=None,
         num_examples=4,
+        distance_size="image",
     ):
         super().__init__(
             dataset,
@@ -547,6 +584,7 @@ class ConsistencyReweighting(ReweightingCallback):
         self.floor = check_floor(floor)
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.num_examples = check_positive_int(num_examples, "num_examples")
+        self.distance_size = check_distance_size(distance_size)
         self._consistency = None
 
     def on_train_begin(self, logs=None):
@@ -558,6 +596,7 @@ class ConsistencyReweighting(ReweightingCallback):
                 psi=self.psi,
                 floor=self.floor,
                 batch_size=self.batch_size,
+                distance_size=self.distance_size,
             )
 
     def compute_weights(self):

@@ -3,6 +3,7 @@ import os
 import keras
 import numpy as np
 import pytest
+from skimage.transform import resize
 
 from keras_xai.explainers import EigenCAM, GradCAM, Saliency, XGradCAM
 from keras_xai.training.consistency_reweighting import (
@@ -114,14 +115,26 @@ def test_perturbation_and_weights_against_an_independent_computation():
         flipped = predict_classes(model, result.perturbed) != predicted
         np.testing.assert_array_equal(result.flipped, flipped)
         np.testing.assert_array_equal(result.weights[flipped], 1.0)
-        # g(x), g(x̂): GradCAM of the true class at native size, min-max scaled.
+        # g(x), g(x̂): GradCAM of the true class, min-max scaled, compared at
+        # the image's size (bilinear, half-pixel centres, as skimage does).
         g = _min_max(cam(images, labels))
         g_hat = _min_max(cam(result.perturbed, labels))
         np.testing.assert_allclose(result.heatmaps, g, atol=1e-5)
         np.testing.assert_allclose(result.perturbed_heatmaps, g_hat, atol=1e-5)
         kept = ~misclassified & ~flipped
-        expected = np.tanh(((g_hat - g) ** 2).sum(axis=(1, 2)))
+        size = images.shape[1:3]
+        g_image, g_hat_image = (
+            np.stack([resize(m, size, order=1, mode="edge") for m in maps])
+            for maps in (g, g_hat)
+        )
+        expected = np.tanh(((g_hat_image - g_image) ** 2).sum(axis=(1, 2)))
         np.testing.assert_allclose(result.weights[kept], expected[kept], atol=1e-4)
+        # distance_size="native": the same pass, D between the small CAMs.
+        native = consistency_weights(
+            model, images, labels, epsilon=epsilon, distance_size="native"
+        )
+        expected = np.tanh(((g_hat - g) ** 2).sum(axis=(1, 2)))
+        np.testing.assert_allclose(native.weights[kept], expected[kept], atol=1e-4)
         np.testing.assert_allclose(
             result.consistency, np.where(flipped, 0.0, 1.0 - result.distances)
         )
@@ -259,7 +272,12 @@ def test_bad_inputs():
         consistency_weights(model, images, labels, floor=1.5)
     with pytest.raises(ValueError, match="`batch_size`"):
         consistency_weights(model, images, labels, batch_size=0)
+    for size in ("pixels", None):
+        with pytest.raises(ValueError, match="`distance_size` must be one of"):
+            consistency_weights(model, images, labels, distance_size=size)
     data = SampleWeightDataset(images, labels)
+    with pytest.raises(ValueError, match="`distance_size` must be one of"):
+        ConsistencyReweighting(data, distance_size="Image")
     with pytest.raises(ValueError, match="`every` must be >= 1"):
         ConsistencyReweighting(data, every=0)
     with pytest.raises(ValueError, match="`start_epoch` must be >= 0"):

@@ -80,7 +80,19 @@ _ARMS = {
         "object",
         False,
     ),
-    "consistency": ("consistency", {"every": 2, "start_epoch": 1}, None, False),
+    # D between heatmaps at the image's size (the paper), or at the CAM's.
+    "consistency": (
+        "consistency",
+        {"every": 2, "start_epoch": 1, "distance_size": "image"},
+        None,
+        False,
+    ),
+    "consistency_native": (
+        "consistency",
+        {"every": 2, "start_epoch": 1, "distance_size": "native"},
+        None,
+        False,
+    ),
     "impactx": ("impactx", {"explanation_weight": 1.0}, None, False),
 }
 ARM_NAMES = tuple(_ARMS)
