@@ -2,7 +2,6 @@
 
 from keras_xai.applications.abn import ABN
 from keras_xai.applications.backbones import ARCHITECTURES
-from keras_xai.applications.class_model import class_model
 from keras_xai.applications.ensemble import (
     EnsembleHistory,
     ExplanationEnsemble,
@@ -15,15 +14,16 @@ from keras_xai.applications.explanation_guided import (
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.imagenet_weights import imagenet_weights_file
 from keras_xai.applications.impactx import IMPACTX
-from keras_xai.applications.model_split import (
+from keras_xai.applications.multitask import (
+    AttributeExplanation,
+    MultitaskAttributeClassifier,
+)
+from keras_xai.models.class_model import class_model
+from keras_xai.models.model_split import (
     ModelSplit,
     default_feature_layer,
     logits_tensor,
     model_split,
-)
-from keras_xai.applications.multitask import (
-    AttributeExplanation,
-    MultitaskAttributeClassifier,
 )
 
 __all__ = [

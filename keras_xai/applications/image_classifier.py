@@ -7,8 +7,8 @@ from keras_xai.applications.backbones import (
     build_features,
     check_architecture,
 )
-from keras_xai.applications.model_split import model_split
 from keras_xai.layers.image_preprocessing import ImagePreprocessing
+from keras_xai.models.model_split import model_split
 
 _POOLINGS = ("flatten", "avg", "max")
 

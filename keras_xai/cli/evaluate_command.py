@@ -6,7 +6,6 @@ import os
 import numpy as np
 
 from keras_xai.applications import ImageClassifier
-from keras_xai.applications.class_model import class_model, predict_outputs
 from keras_xai.cli import post_hoc
 from keras_xai.cli.explain_command import (
     add_model_and_data_arguments,
@@ -14,6 +13,7 @@ from keras_xai.cli.explain_command import (
 )
 from keras_xai.explainers.by_name import get_explainer
 from keras_xai.metrics import aopc, focus_evaluation, morf_curve
+from keras_xai.models.class_model import class_model, predict_outputs
 
 DESCRIPTION = """Measure a trained model: test accuracy; MoRF curves and AOPC
 (higher = more faithful) of the model's own explanation and of post-hoc maps

@@ -5,11 +5,11 @@ import os
 import numpy as np
 
 from keras_xai.applications import MultitaskAttributeClassifier
-from keras_xai.applications.class_model import predict_outputs
 from keras_xai.cli import data as data_module
 from keras_xai.cli import post_hoc
 from keras_xai.cli.run_directory import load_run
 from keras_xai.datasets import object_masks
+from keras_xai.models.class_model import predict_outputs
 from keras_xai.visualization import draw_labelled_arrows, save_image_grid
 
 DESCRIPTION = """Write a PNG grid: each row an image, the model's own explanation

@@ -1,8 +1,8 @@
 """Post-hoc attribution maps of a trained model, for explain and evaluate."""
 
-from keras_xai.applications.class_model import class_model
-from keras_xai.applications.model_split import default_feature_layer
 from keras_xai.explainers.by_name import EXPLAINERS, get_explainer
+from keras_xai.models.class_model import class_model
+from keras_xai.models.model_split import default_feature_layer
 
 CHOICES = tuple(sorted(EXPLAINERS))
 

@@ -8,12 +8,12 @@ import numpy as np
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.applications.backbones import ARCHITECTURES
-from keras_xai.applications.class_model import predict_outputs
 from keras_xai.applications.impactx.impactx_presets import backbone_presets
 from keras_xai.cli import data as data_module
 from keras_xai.cli.arguments import check_output_dir, finite_float
 from keras_xai.cli.methods import METHODS
 from keras_xai.cli.run_directory import save_run
+from keras_xai.models.class_model import predict_outputs
 
 DESCRIPTION = """Train a classifier with an explanation method and save the run.
 

@@ -5,8 +5,8 @@ import zlib
 import keras
 import numpy as np
 
-from keras_xai.applications.model_split import logits_tensor
 from keras_xai.backend import compile_function, no_grad
+from keras_xai.models.model_split import logits_tensor
 from keras_xai.utils.validation import (
     check_images,
     check_labels,

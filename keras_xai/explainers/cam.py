@@ -2,9 +2,9 @@
 
 from keras import ops
 
-from keras_xai.applications.model_split import model_split
 from keras_xai.backend import value_and_grad
 from keras_xai.explainers.base import Explainer
+from keras_xai.models.model_split import model_split
 from keras_xai.utils.validation import check_positive_int
 
 _EPSILON = 1e-7

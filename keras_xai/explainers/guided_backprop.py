@@ -41,10 +41,10 @@ import weakref
 import keras
 from keras import ops
 
-from keras_xai.applications.model_split import logits_tensor, model_split
 from keras_xai.explainers.base import Explainer
 from keras_xai.explainers.cam import grad_cam
 from keras_xai.explainers.gradients import input_gradients
+from keras_xai.models.model_split import logits_tensor, model_split
 
 _GUIDED_MODELS = weakref.WeakKeyDictionary()
 

@@ -4,10 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_xai.applications.model_split import logits_tensor
 from keras_xai.backend import compile_function, grad, no_grad
 from keras_xai.explainers.base import Explainer
 from keras_xai.layers.image_preprocessing import ImagePreprocessing
+from keras_xai.models.model_split import logits_tensor
 from keras_xai.utils.validation import check_images, check_labels, to_numpy
 
 RULES = ("zB", "epsilon", "alpha1beta0")

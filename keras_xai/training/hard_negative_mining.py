@@ -22,9 +22,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_xai.applications.model_split import logits_tensor
 from keras_xai.backend import compile_function, no_grad
 from keras_xai.explainers.cam import select_scores
+from keras_xai.models.model_split import logits_tensor
 from keras_xai.training.reweighting_callback import (
     ReweightingCallback,
     apply_floor,

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from keras_xai.applications import ImageClassifier
-from keras_xai.applications.model_split import logits_tensor
 from keras_xai.explainers.lrp import LRP
 from keras_xai.layers.image_preprocessing import ImagePreprocessing
+from keras_xai.models.model_split import logits_tensor
 
 pytestmark = pytest.mark.multi_backend
 

@@ -4,10 +4,10 @@ import keras
 
 from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.image_classifier import ImageClassifier
-from keras_xai.applications.model_split import default_feature_layer, model_split
 from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.applications.preset_io import PresetMixin
 from keras_xai.layers.attention_branch import AttentionBranch
+from keras_xai.models.model_split import default_feature_layer, model_split
 from keras_xai.utils.validation import check_positive_int
 
 _LABEL_KEYS = ("class", "attention_class")

@@ -9,7 +9,6 @@ import numpy as np
 from keras import ops
 
 from keras_xai.applications.compile_config import CompileConfigMixin
-from keras_xai.applications.model_split import logits_tensor, model_split
 from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.explainers.cam import grad_cam_of_features, head_gradients
 from keras_xai.layers.dihedral_views import (
@@ -32,6 +31,7 @@ from keras_xai.losses.segment_overlap_loss import (
     check_positive_float,
     segment_overlap_loss,
 )
+from keras_xai.models.model_split import logits_tensor, model_split
 
 GUIDANCES = ("so", "rrr", "rrr_gradcam", "cam_fit")
 # Guidances computed from GradCAM (they need a feature map).

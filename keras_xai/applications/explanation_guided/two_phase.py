@@ -7,7 +7,7 @@ import keras
 from keras_xai.applications.explanation_guided.explanation_guided_classifier import (
     ExplanationGuidedClassifier,
 )
-from keras_xai.applications.model_split import default_feature_layer
+from keras_xai.models.model_split import default_feature_layer
 from keras_xai.utils.validation import check_positive_int
 
 TwoPhaseHistory = collections.namedtuple("TwoPhaseHistory", ["phase1", "phase2"])

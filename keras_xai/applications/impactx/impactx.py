@@ -4,10 +4,10 @@ import keras
 
 from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.image_classifier import ImageClassifier
-from keras_xai.applications.model_split import logits_tensor
 from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.applications.preset_io import PresetMixin
 from keras_xai.layers.explanation_decoder import ExplanationDecoder
+from keras_xai.models.model_split import logits_tensor
 from keras_xai.utils.validation import check_positive_int
 
 _M_OUTPUTS = ("logits", "penultimate")

@@ -2,15 +2,15 @@
 
 import numpy as np
 
-from keras_xai.applications.class_model import (
-    class_model,
-    has_own_explanation,
-    predict_outputs,
-)
 from keras_xai.benchmarks.shortcut.data import TEST_SPLITS
 from keras_xai.explainers.cam import GradCAM
 from keras_xai.explainers.gradients import Saliency
 from keras_xai.metrics.localization import iou
+from keras_xai.models.class_model import (
+    class_model,
+    has_own_explanation,
+    predict_outputs,
+)
 
 
 def accuracy(classifier, split, batch_size=1024):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from keras_xai.applications import IMPACTX, ImageClassifier
-from keras_xai.applications.class_model import (
+from keras_xai.models.class_model import (
     class_model,
     has_own_explanation,
     predict_outputs,
