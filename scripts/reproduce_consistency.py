@@ -3,8 +3,10 @@
 Part 1, comparison: for each backbone (LeNet-5, VGG-small) and seed, the
 same classifier trained with plain CE (`none`), hard-negative mining
 (`hnm`), Keras's focal loss (`focal`) and explanation-consistency
-reweighting (`consistency`, GradCAM, ε = 0.1, ψ = tanh, a round every
-`--every` epochs after one plain epoch as in the paper's Algorithm 1);
+reweighting (`consistency`: GradCAM, ε = 0.1, ψ = tanh, D between heatmaps
+at the image's size, a round every `--every` epochs after one plain epoch
+as in the paper's Algorithm 1; `consistency_native`: D between the CAMs at
+their own resolution; `consistency_eps0.03`: image-size D, ε = 0.03);
 test accuracy and mIoU of GradCAM (true class, thresholded at 0.5) against
 the garments' object masks on the test split.
 
@@ -12,8 +14,10 @@ Part 2, debiasing (§IV-D): 80 % of the training images get an artificial
 bias — brightness + ½·std, brightness − ½·std, or magnitude × 1.5 (clipped
 to [0, 1]) — and for each method the share of the remaining (unbiased)
 images among the 20 % highest weights is recorded at every round (random
-weights score 20 %). Focal loss reweights inside its loss: its weight of a
-sample is the modulating factor (1 − p_t)^γ.
+weights score 20 %). Ties in the weights (every flipped or misclassified
+sample has weight 1) are broken by D, then by the index. Focal loss
+reweights inside its loss: its weight of a sample is the modulating factor
+(1 − p_t)^γ.
 
 Resumable: finished runs are kept in `results.json` under `--output-dir`.
 
@@ -39,6 +43,14 @@ from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import plot_sweep
 
 METHODS = ("none", "hnm", "focal", "consistency")
+# Consistency variants: the reweighting options that differ from the default.
+CONSISTENCY_VARIANTS = {
+    "consistency": {},
+    "consistency_native": {"distance_size": "native"},
+    "consistency_eps0.03": {"epsilon": 0.03},
+}
+ALL_METHODS = ("none", "hnm", "focal", *CONSISTENCY_VARIANTS)
+DEBIASING_METHODS = ("hnm", "focal", "consistency")
 BIASES = ("brighten", "darken", "scale")
 FOCAL_GAMMA = 2.0
 
@@ -57,6 +69,15 @@ def parse_args(argv):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--eval-images", type=int, default=2000)
     parser.add_argument("--no-debiasing", action="store_true")
+    parser.add_argument(
+        "--methods", nargs="+", default=list(METHODS), choices=ALL_METHODS
+    )
+    parser.add_argument(
+        "--lr-decay-epochs",
+        type=int,
+        default=0,
+        help="multiply Adam's learning rate by 0.1 every N epochs (0: never)",
+    )
     parser.add_argument("--output-dir", default="applications/explanation_consistency")
     parser.add_argument(
         "--report-only",
@@ -74,8 +95,13 @@ def parse_args(argv):
 
 
 def options_for(method, args, log_dir=None):
-    if method == "consistency":
-        return {"every": args.every, "start_epoch": 1, "log_dir": log_dir}
+    if method in CONSISTENCY_VARIANTS:
+        return {
+            "every": args.every,
+            "start_epoch": 1,
+            "log_dir": log_dir,
+            **CONSISTENCY_VARIANTS[method],
+        }
     if method == "hnm":
         return {"every": args.every, "start_epoch": 1}
     if method == "focal":
@@ -84,6 +110,8 @@ def options_for(method, args, log_dir=None):
 
 
 def train(backbone, method, seed, x, y, classes, epochs, args, options):
+    """Trains one run; returns `(model, weights per round, D per round or
+    None, seconds)`."""
     keras.utils.set_random_seed(seed)
     model = ImageClassifier(backbone, x.shape[1:], classes)
     dataset = SampleWeightDataset(
@@ -93,19 +121,42 @@ def train(backbone, method, seed, x, y, classes, epochs, args, options):
         seed=seed,
         num_classes=classes if method == "focal" else None,
     )
-    setup = reweighting_setup(method, dataset, **options)
+    kind = "consistency" if method in CONSISTENCY_VARIANTS else method
+    setup = reweighting_setup(kind, dataset, **options)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3), loss=setup.loss, metrics=["accuracy"]
     )
     callbacks = list(setup.callbacks)
+    if args.lr_decay_epochs:
+        step = args.lr_decay_epochs
+        callbacks.append(
+            keras.callbacks.LearningRateScheduler(
+                lambda epoch: 1e-3 * 0.1 ** (epoch // step)
+            )
+        )
     focal = FocalWeights(x, y) if method == "focal" else None
     if focal is not None:
         callbacks.append(focal)
     start = time.time()
     model.fit(dataset, epochs=epochs, callbacks=callbacks, verbose=0)
     seconds = time.time() - start
-    history = focal.history if focal else (callbacks[0].history if callbacks else [])
-    return model, history, seconds
+    reweighting = setup.callbacks[0] if setup.callbacks else None
+    history = focal.history if focal else (reweighting.history if reweighting else [])
+    distances = None
+    if kind == "consistency":
+        distances = [result.distances for result in reweighting.results]
+    return model, history, distances, seconds
+
+
+def top_fifth(weights, distances=None):
+    """Indices of the 20 % highest weights; ties broken by `distances`
+    (higher first), then by index."""
+    weights = np.asarray(weights)
+    keys = [np.arange(len(weights))]
+    if distances is not None:
+        keys.append(-np.asarray(distances))
+    order = np.lexsort([*keys, -weights])
+    return order[: len(weights) // 5]
 
 
 class FocalWeights(keras.callbacks.Callback):
@@ -130,14 +181,14 @@ def comparison(data, args, store):
     masks = object_masks(images)
     for seed in args.seeds:
         for backbone in args.backbones:
-            for method in METHODS:
+            for method in args.methods:
                 key = f"{backbone}/{method}/{seed}"
                 if store.get(key) is not None:
                     continue
                 log_dir = None
                 if method == "consistency" and seed == args.seeds[0]:
                     log_dir = os.path.join(args.output_dir, f"diagnostics_{backbone}")
-                model, _, seconds = train(
+                model, _, _, seconds = train(
                     backbone,
                     method,
                     seed,
@@ -182,19 +233,20 @@ def debiasing(data, args, store):
     x, y = data.x_train[rows], data.y_train[rows]
     for kind in args.biases:
         xb, is_biased = biased(x, kind, np.random.default_rng(1))
-        for method in ("hnm", "focal", "consistency"):
+        for method in DEBIASING_METHODS:
             key = f"debias/{kind}/{method}"
             if store.get(key) is not None:
                 continue
             options = options_for(method, args)
             if method != "focal":
                 options["every"] = 1
-            _, history, _ = train(
+            _, history, distances, _ = train(
                 "lenet5", method, 0, xb, y, classes, args.rounds + 1, args, options
             )
             shares = []
-            for weights in history[-args.rounds :]:
-                top = np.argsort(-np.asarray(weights), kind="stable")[: len(y) // 5]
+            for round_index in range(len(history) - args.rounds, len(history)):
+                ties = None if distances is None else distances[round_index]
+                top = top_fifth(history[round_index], ties)
                 shares.append(float(np.mean(~is_biased[top])))
             print(f"debiasing {kind} {method}: unbiased share in top 20 % {shares}")
             store.put(key, {"unbiased_share_top20": shares})
@@ -205,7 +257,7 @@ def report(store, args):
     print("\n| backbone | method | test accuracy | GradCAM mIoU (0.5) | seeds |")
     print("|---|---|---|---|---|")
     for backbone in args.backbones:
-        for method in METHODS:
+        for method in ALL_METHODS:
             runs = [store.get(f"{backbone}/{method}/{s}") for s in args.seeds]
             runs = [r for r in runs if r is not None]
             if not runs:
@@ -226,7 +278,7 @@ def report(store, args):
     for kind in args.biases:
         series = {
             m: store.get(f"debias/{kind}/{m}")["unbiased_share_top20"]
-            for m in ("hnm", "focal", "consistency")
+            for m in (*DEBIASING_METHODS, "consistency_native")
             if store.get(f"debias/{kind}/{m}") is not None
         }
         if series:
@@ -249,7 +301,7 @@ def main(argv=None):
     start = time.time()
     data = load_default_dataset(args.data)
     store = ResultsStore.for_experiment(
-        args, ignore=("seeds", "backbones", "no_debiasing", "biases")
+        args, ignore=("seeds", "backbones", "no_debiasing", "biases", "methods")
     )
     if args.report_only:
         report(store, args)

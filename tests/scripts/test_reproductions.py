@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 
+import numpy as np
 import pytest
 
 _SCRIPTS = os.path.join(os.path.dirname(__file__), "..", "..", "scripts")
@@ -87,3 +88,13 @@ def test_ensembles_reproduction(tmp_path):
         assert len(methods["GradCAM"]["iou_by_size"]) == 2
     assert 0.0 <= saved["runs"]["multitask"]["attribute_accuracy"] <= 1.0
     assert os.path.isfile(tmp_path / "iou_by_size_bagging.png")
+
+
+def test_consistency_top_fifth_breaks_ties_by_distance():
+    script = _load("reproduce_consistency")
+    weights = np.array([1.0, 0.2, 1.0, 1.0, 0.9, 1.0, 0.1, 0.3, 1.0, 0.5])
+    distances = np.array([0.1, 0.2, 0.7, 0.3, 0.9, 0.7, 0.1, 0.3, 0.9, 0.5])
+    # Five samples tie at weight 1: the two of the top fifth are those with
+    # the largest D (index 8, then index 2 before index 5 on equal D).
+    np.testing.assert_array_equal(script.top_fifth(weights, distances), [8, 2])
+    np.testing.assert_array_equal(script.top_fifth(weights), [0, 2])
