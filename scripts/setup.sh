@@ -24,6 +24,9 @@ fi
 _stamp="$_venv/.keras_xai-$_profile-$(sha256sum "$_repo/pyproject.toml" | cut -c1-16)"
 if [ ! -f "$_stamp" ]; then
   echo "[setup] installing dependencies ($_profile profile); this takes a few minutes the first time"
+  # pyproject's SPDX license string needs setuptools >= 77 (also for the
+  # editable reinstall below, which builds without isolation).
+  "$_venv/bin/pip" install --quiet --upgrade "setuptools>=77"
   if [ "$_profile" = "all" ]; then
     # The CPU wheel of torch on disk; any other torch spec downloads CUDA builds.
     "$_venv/bin/pip" install --quiet "torch==2.13.0"
