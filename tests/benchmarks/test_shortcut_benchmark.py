@@ -109,6 +109,16 @@ def test_an_arm_explaining_a_missing_layer_is_refused_before_training(data, tmp_
     assert bench.store.runs == {}  # nothing was trained
 
 
+def test_two_phase_arm_fine_tunes_the_floor(data, tmp_path):
+    bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
+    key = "so_1view_two_phase/seed0"
+    result = bench.run(["so_1view_two_phase"], seeds=[0], log=lambda line: None)[key]
+    assert result["epochs"] == 3  # CE, then one epoch per phase
+    assert result["options"]["phase1_epochs"] == 10
+    assert 0.0 <= result["test_random"] <= 1.0
+    assert 0.0 <= result["gradcam_iou"] <= 1.0
+
+
 def test_impactx_arm_reports_its_own_explanation(data, tmp_path):
     bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
     result = bench.run(["impactx"], seeds=[0], log=lambda line: None)["impactx/seed0"]

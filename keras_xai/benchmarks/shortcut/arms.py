@@ -5,7 +5,7 @@ import collections
 
 from keras_xai.losses.input_gradient_penalty import check_weight
 
-ARM_KINDS = ("ce", "guided", "consistency", "impactx")
+ARM_KINDS = ("ce", "guided", "two_phase", "consistency", "impactx")
 ANNOTATIONS = ("decoy", "decoy_shuffled", "object")
 
 ShortcutArm = collections.namedtuple(
@@ -16,7 +16,10 @@ ShortcutArm.__doc__ = """One way of training a classifier in a shortcut benchmar
 Fields:
     name: str. The arm's name (with `@λ` for a swept weight).
     kind: str. `"ce"` (plain cross-entropy), `"guided"`
-        (`ExplanationGuidedClassifier` with `options`), `"consistency"`
+        (`ExplanationGuidedClassifier` with `options`), `"two_phase"`
+        (the CE floor's training, then the guided model fine-tuned with the
+        segment-overlap paper's two-phase schedule: `options` for the model
+        plus `phase1_epochs`), `"consistency"`
         (explanation-consistency reweighting with `options`) or
         `"impactx"` (IMPACTX on GradCAM targets of a CE-trained stage 1,
         `options` for `IMPACTX`).
@@ -68,6 +71,14 @@ _ARMS = {
         False,
     ),
     "so_8views": ("guided", {"views": 8, "beta": 0.5}, "object", False),
+    # The paper's use: fine-tune a trained (here: shortcut-trained) model,
+    # backbone frozen for up to 10 epochs, then every layer.
+    "so_1view_two_phase": (
+        "two_phase",
+        {"views": 1, "beta": 0.5, "phase1_epochs": 10},
+        "object",
+        False,
+    ),
     "so_1view_signed": (
         "guided",
         {"views": 1, "beta": 0.5, "cam_mode": "signed"},
@@ -111,7 +122,7 @@ CAM_ARMS = tuple(
     name
     for name, (kind, options, _, _) in _ARMS.items()
     if kind in ("consistency", "impactx")
-    or (kind == "guided" and options.get("guidance") != "rrr")
+    or (kind in ("guided", "two_phase") and options.get("guidance") != "rrr")
 )
 
 

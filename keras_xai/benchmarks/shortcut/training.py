@@ -6,7 +6,10 @@ import time
 import keras
 import numpy as np
 
-from keras_xai.applications.explanation_guided import ExplanationGuidedClassifier
+from keras_xai.applications.explanation_guided import (
+    ExplanationGuidedClassifier,
+    fit_two_phase,
+)
 from keras_xai.applications.impactx import IMPACTX
 from keras_xai.benchmarks.shortcut.architectures import shortcut_classifier
 from keras_xai.explainers.cam import GradCAM
@@ -63,7 +66,8 @@ def train_arm(
     `ConsistencyReweighting` through a `SampleWeightDataset`; `impactx`
     trains the classifier with CE (stage 1), computes GradCAM targets of
     the true class and trains `IMPACTX` around it (stage 2), each stage
-    early-stopped.
+    early-stopped; `two_phase` trains the classifier with CE, then
+    fine-tunes it with `fit_two_phase` (backbone frozen, then every layer).
 
     Args:
         arm: `ShortcutArm`.
@@ -141,6 +145,41 @@ def _fit_guided(arm, classifier, train, data, seed, fit_options, stopping, optim
     return classifier, [history]
 
 
+def _fit_two_phase(
+    arm, classifier, train, data, seed, fit_options, stopping, optimizer
+):
+    # The floor's training (CE, early-stopped), then the guided model
+    # fine-tuned: backbone frozen (Adam 1e-3) for at most `phase1_epochs`,
+    # then every layer (Adam 3e-4), each phase early-stopped.
+    classifier.compile(
+        optimizer=optimizer(),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    stage1 = classifier.fit(
+        train.images,
+        train.labels,
+        validation_data=_validation(data),
+        callbacks=[stopping()],
+        **fit_options,
+    )
+    options = dict(arm.options)
+    fit_options = dict(fit_options)
+    phase1_epochs = min(options.pop("phase1_epochs"), fit_options["epochs"])
+    model = ExplanationGuidedClassifier(classifier, **options)
+    phases = fit_two_phase(
+        model,
+        train.images,
+        {"label": train.labels, "mask": guidance_masks(arm, train, seed)},
+        phase1_epochs=phase1_epochs,
+        phase2_epochs=fit_options.pop("epochs"),
+        validation_data=_validation(data),
+        callbacks=[stopping()],
+        **fit_options,
+    )
+    return classifier, [stage1, phases.phase1, phases.phase2]
+
+
 def _fit_consistency(
     arm, classifier, train, data, seed, fit_options, stopping, optimizer
 ):
@@ -208,6 +247,7 @@ def _fit_impactx(arm, classifier, train, data, seed, fit_options, stopping, opti
 _TRAINERS = {
     "ce": _fit_guided,
     "guided": _fit_guided,
+    "two_phase": _fit_two_phase,
     "consistency": _fit_consistency,
     "impactx": _fit_impactx,
 }
