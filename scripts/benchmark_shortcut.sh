@@ -37,17 +37,21 @@ fi
 if [[ "$part" == lenet5 || "$part" == all ]]; then
   bench ross lenet5 ross_lenet5 --arms ceiling floor rrr_decoy@0.0153787 --seeds 0 1 2
   bench ross lenet5 ross_lenet5 --arms rrr_background@0.0153787 so_1view \
-    rrr_gradcam_decoy@1 cam_fit consistency impactx --seeds 0 1 2
+    rrr_gradcam_decoy@1 cam_fit consistency consistency_native impactx --seeds 0 1 2
+  # Controls: the patch annotation shuffled over the images; 5 seeds.
+  bench ross lenet5 ross_lenet5 --arms rrr_decoy_shuffled@0.0153787 --seeds 0 1 2
+  bench ross lenet5 ross_lenet5 --arms ceiling floor rrr_decoy@0.0153787 --seeds 3 4
 fi
 if [[ "$part" == anywhere || "$part" == all ]]; then
   bench anywhere lenet5 anywhere_lenet5 --arms ceiling floor rrr_decoy@0.0153787 \
-    rrr_gradcam_decoy@1 so_1view cam_fit consistency rrr_background@0.0153787 \
+    rrr_gradcam_decoy@1 so_1view cam_fit consistency_native rrr_background@0.0153787 \
     impactx --seeds 0 1 2
 fi
 if [[ "$part" == lenet5_variants || "$part" == all ]]; then
   bench ross lenet5 ross_lenet5 --arms rrr_gradcam_decoy@10 rrr_gradcam_decoy@100 \
     rrr_decoy@0.153787 rrr_decoy@0.00153787 so_1view_signed so_1view_all_classes \
-    so_1view_noblur so_8views --seeds 0 1 2
+    so_1view_noblur so_8views so_1view_strong so_1view_conv2 so_1view_two_phase \
+    --seeds 0 1 2
 fi
 if [[ "$part" == vgg_small || "$part" == all ]]; then
   bench ross vgg_small ross_vgg_small --arms ceiling floor rrr_decoy@0.0153787 \
