@@ -21,6 +21,7 @@ the medians and means.
 
 import argparse
 import datetime
+import functools
 import importlib.metadata
 import json
 import os
@@ -35,17 +36,7 @@ from matplotlib.figure import Figure
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.datasets import load_default_dataset, make_mosaics
-from keras_xai.explainers import (
-    LRP,
-    EigenCAM,
-    GradCAM,
-    GradCAMPlusPlus,
-    InputXGradient,
-    IntegratedGradients,
-    Saliency,
-    SmoothGrad,
-    XGradCAM,
-)
+from keras_xai.explainers.by_name import build_explainer
 from keras_xai.metrics import (
     cascading_randomization,
     direction_label,
@@ -54,18 +45,21 @@ from keras_xai.metrics import (
     randomization_curve,
 )
 
+# The methods' labels (as the paper writes them, the keys of results.json)
+# and the names of the explainer registry they stand for.
+METHOD_NAMES = {
+    "GradCAM": "gradcam",
+    "GradCAM++": "gradcam++",
+    "XGradCAM": "xgradcam",
+    "EigenCAM": "eigencam",
+    "LRP": "lrp",
+    "Saliency": "saliency",
+    "InputXGradient": "input_x_gradient",
+    "SmoothGrad": "smoothgrad",
+    "IntegratedGradients": "integrated_gradients",
+}
 PAPER_METHODS = ("GradCAM", "LRP", "SmoothGrad")
-ALL_METHODS = (
-    "GradCAM",
-    "GradCAM++",
-    "XGradCAM",
-    "EigenCAM",
-    "LRP",
-    "Saliency",
-    "InputXGradient",
-    "SmoothGrad",
-    "IntegratedGradients",
-)
+ALL_METHODS = tuple(METHOD_NAMES)
 CASCADE_METHODS = ("GradCAM", "LRP")
 CHANCE = 0.5
 # Tolerances of the automatic checks in results.json (see README.md).
@@ -147,20 +141,18 @@ def at_size(model, builder, image_shape):
 
 
 def explainer_factories(args):
-    factories = {
-        "GradCAM": GradCAM,
-        "GradCAM++": GradCAMPlusPlus,
-        "XGradCAM": XGradCAM,
-        "EigenCAM": EigenCAM,
-        "LRP": LRP,
-        "Saliency": Saliency,
-        "InputXGradient": InputXGradient,
-        "SmoothGrad": lambda m: SmoothGrad(
-            m, n=args.smoothgrad_samples, sigma=0.15, seed=args.seed
-        ),
-        "IntegratedGradients": lambda m: IntegratedGradients(m, steps=args.ig_steps),
+    """`{label: model -> explainer}` for `args.methods`, from the registry."""
+    options = {
+        "smoothgrad": {"n": args.smoothgrad_samples, "sigma": 0.15, "seed": args.seed},
+        "integrated_gradients": {"steps": args.ig_steps},
     }
-    return {name: factories[name] for name in args.methods}
+    factories = {}
+    for label in args.methods:
+        name = METHOD_NAMES[label]
+        factories[label] = functools.partial(
+            build_explainer, name, **options.get(name, {})
+        )
+    return factories
 
 
 # === Arguments ===

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from keras_xai.backend import compile_function, no_grad
-from keras_xai.models.model_split import logits_tensor
+from keras_xai.models.model_split import logits_model
 from keras_xai.utils.validation import (
     check_images,
     check_labels,
@@ -53,6 +53,12 @@ class Explainer:
             `True`.
     """
 
+    # The short name scripts and the command line use (`"gradcam"`, ...).
+    # A concrete method exported from `keras_xai.explainers` sets it and is
+    # registered by that alone (`keras_xai.explainers.by_name.EXPLAINERS`);
+    # bases leave it `None`.
+    name = None
+
     # Subclasses whose `explain_batch` works on numpy arrays (e.g. through
     # shap) set this and pass `compile=False`.
     numpy_inputs = False
@@ -65,17 +71,12 @@ class Explainer:
         self.model = model
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.compile = bool(compile)
-        self._logits_model = None
         self._compiled = None
 
     @property
     def logits_model(self):
         """`keras.Model` from the model's input to its logits."""
-        if self._logits_model is None:
-            self._logits_model = keras.Model(
-                self.model.inputs[0], logits_tensor(self.model)
-            )
-        return self._logits_model
+        return logits_model(self.model)
 
     @property
     def num_classes(self):

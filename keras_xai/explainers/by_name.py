@@ -1,42 +1,51 @@
-"""Explainer classes by the short names scripts and the command line use."""
+"""The one registry of explainers by short name (`Explainer.name`).
 
-from keras_xai.explainers.cam import (
-    AblationCAM,
-    EigenCAM,
-    GradCAM,
-    GradCAMPlusPlus,
-    ScoreCAM,
-    XGradCAM,
-)
-from keras_xai.explainers.gradients import (
-    GradientSHAP,
-    InputXGradient,
-    IntegratedGradients,
-    Saliency,
-    SmoothGrad,
-)
-from keras_xai.explainers.lime import LIME
-from keras_xai.explainers.lrp import LRP
-from keras_xai.explainers.occlusion import Occlusion
-from keras_xai.explainers.partition_shap import PartitionSHAP
+Every method exported from `keras_xai.explainers` declares its short name as
+the class attribute `name`; `EXPLAINERS` is read from those exports, so a new
+method registers itself by being exported. The command line, the training
+callbacks, caches, scripts and tests all read this registry.
+"""
 
-EXPLAINERS = {
-    "gradcam": GradCAM,
-    "gradcam++": GradCAMPlusPlus,
-    "xgradcam": XGradCAM,
-    "eigencam": EigenCAM,
-    "ablationcam": AblationCAM,
-    "scorecam": ScoreCAM,
-    "saliency": Saliency,
-    "input_x_gradient": InputXGradient,
-    "integrated_gradients": IntegratedGradients,
-    "smoothgrad": SmoothGrad,
-    "gradient_shap": GradientSHAP,
-    "shap": PartitionSHAP,
-    "lime": LIME,
-    "lrp": LRP,
-    "occlusion": Occlusion,
-}
+# The package is fully imported before this module runs (its `__init__`
+# never imports `by_name`), so its exports can be read here.
+import keras_xai.explainers as explainers
+from keras_xai.explainers.base import Explainer
+from keras_xai.explainers.cam import CAMExplainer
+
+
+def _registered_explainers():
+    """`{name: class}` of the exported `Explainer` classes with a `name`."""
+    registry = {}
+    for export in explainers.__all__:
+        cls = getattr(explainers, export)
+        if not (isinstance(cls, type) and issubclass(cls, Explainer)):
+            continue
+        if cls.name is None:
+            continue  # a base class such as `CAMExplainer`
+        if cls.name in registry:
+            raise ValueError(
+                f"Explainer names must be unique, but {cls.__name__} and "
+                f"{registry[cls.name].__name__} are both named {cls.name!r}"
+            )
+        registry[cls.name] = cls
+    return dict(sorted(registry.items()))
+
+
+EXPLAINERS = _registered_explainers()
+
+
+def cam_explainer_names():
+    """Names of the CAM methods: the registered `CAMExplainer` subclasses.
+
+    Their maps are non-negative weighted sums of one layer's feature maps,
+    so they need a 4-D layer and can be min-max scaled to a [0, 1] mask.
+
+    Returns:
+        Tuple of str, sorted.
+    """
+    return tuple(
+        name for name, cls in EXPLAINERS.items() if issubclass(cls, CAMExplainer)
+    )
 
 
 def get_explainer(name):
@@ -52,7 +61,8 @@ def get_explainer(name):
     key = str(name).lower()
     if key not in EXPLAINERS:
         raise ValueError(
-            f"`explainer` must be one of {sorted(EXPLAINERS)}. Received: {name!r}"
+            f"`explainer` must be one of {sorted(EXPLAINERS)}. "
+            f"Received: explainer={name!r}"
         )
     return EXPLAINERS[key]
 

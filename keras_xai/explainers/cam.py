@@ -220,6 +220,8 @@ class GradCAM(CAMExplainer):
         via Gradient-based Localization", ICCV 2017.
     """
 
+    name = "gradcam"
+
     def feature_maps(self, images, targets):
         return grad_cam(self.split, images, targets, upsample=False, relu=False)
 
@@ -250,6 +252,8 @@ class GradCAMPlusPlus(CAMExplainer):
         Chattopadhyay et al., "Grad-CAM++: Generalized Gradient-based Visual
         Explanations for Deep Convolutional Networks", WACV 2018.
     """
+
+    name = "gradcam++"
 
     def feature_maps(self, images, targets):
         features, _, gradients = feature_gradients(self.split, images, targets)
@@ -286,6 +290,8 @@ class XGradCAM(CAMExplainer):
         Explanation of CNNs", BMVC 2020.
     """
 
+    name = "xgradcam"
+
     def feature_maps(self, images, targets):
         features, _, gradients = feature_gradients(self.split, images, targets)
         totals = ops.sum(features, axis=(1, 2), keepdims=True)
@@ -319,6 +325,8 @@ class EigenCAM(CAMExplainer):
         Muhammad and Yeasin, "Eigen-CAM: Class Activation Map using Principal
         Components", IJCNN 2020.
     """
+
+    name = "eigencam"
 
     def feature_maps(self, images, targets):
         del targets
@@ -363,6 +371,8 @@ class AblationCAM(CAMExplainer):
         Desai and Ramaswamy, "Ablation-CAM: Visual Explanations for Deep
         Convolutional Network via Gradient-free Localization", WACV 2020.
     """
+
+    name = "ablationcam"
 
     def __init__(self, model, layer=None, channel_batch_size=64, **kwargs):
         super().__init__(model, layer=layer, **kwargs)
@@ -421,6 +431,8 @@ class ScoreCAM(CAMExplainer):
         Wang et al., "Score-CAM: Score-Weighted Visual Explanations for
         Convolutional Neural Networks", CVPR Workshops 2020.
     """
+
+    name = "scorecam"
 
     def __init__(self, model, layer=None, channel_batch_size=32, **kwargs):
         super().__init__(model, layer=layer, **kwargs)

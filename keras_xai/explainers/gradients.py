@@ -151,6 +151,8 @@ class Saliency(Explainer):
         Image Classification Models and Saliency Maps", ICLR Workshops 2014.
     """
 
+    name = "saliency"
+
     def explain_batch(self, images, targets):
         gradients = input_gradients(self.logits, images, targets)[1]
         return ops.max(ops.abs(gradients), axis=-1)
@@ -173,6 +175,8 @@ class InputXGradient(Explainer):
         Shrikumar et al., "Not Just a Black Box: Learning Important Features
         Through Propagating Activation Differences", arXiv:1605.01713, 2016.
     """
+
+    name = "input_x_gradient"
 
     def explain_batch(self, images, targets):
         gradients = input_gradients(self.logits, images, targets)[1]
@@ -215,6 +219,8 @@ class IntegratedGradients(Explainer):
         Sundararajan et al., "Axiomatic Attribution for Deep Networks",
         ICML 2017.
     """
+
+    name = "integrated_gradients"
 
     def __init__(self, model, baseline=None, steps=50, steps_per_call=None, **kwargs):
         super().__init__(model, **kwargs)
@@ -280,6 +286,8 @@ class SmoothGrad(Explainer):
         Smilkov et al., "SmoothGrad: removing noise by adding noise",
         ICML Workshop on Visualization for Deep Learning, 2017.
     """
+
+    name = "smoothgrad"
 
     def __init__(
         self,
@@ -376,6 +384,8 @@ class GradientSHAP(Explainer):
         attribution priors and expected gradients", Nature Machine
         Intelligence 2021.
     """
+
+    name = "gradient_shap"
 
     def __init__(
         self,

@@ -44,7 +44,7 @@ from keras import ops
 from keras_xai.explainers.base import Explainer
 from keras_xai.explainers.cam import grad_cam
 from keras_xai.explainers.gradients import input_gradients
-from keras_xai.models.model_split import logits_tensor, model_split
+from keras_xai.models.model_split import logits_model, model_split
 
 _GUIDED_MODELS = weakref.WeakKeyDictionary()
 
@@ -142,9 +142,8 @@ def guided_backprop_model(model):
     """
     if model in _GUIDED_MODELS:
         return _GUIDED_MODELS[model]
-    logits_model = keras.Model(model.inputs[0], logits_tensor(model))
     guided = []
-    guided_model = _guided_copy(logits_model, guided)
+    guided_model = _guided_copy(logits_model(model), guided)
     if not guided:
         raise ValueError(
             f"`model` {model.name!r} has no ReLU that guided backpropagation can "
@@ -179,6 +178,8 @@ class GuidedBackprop(Explainer):
         Springenberg et al., "Striving for Simplicity: The All Convolutional
         Net", ICLR Workshops 2015.
     """
+
+    name = "guided_backprop"
 
     def __init__(self, model, **kwargs):
         super().__init__(model, **kwargs)
@@ -220,6 +221,8 @@ class GuidedGradCAM(GuidedBackprop):
         Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks
         via Gradient-based Localization", ICCV 2017.
     """
+
+    name = "guided_gradcam"
 
     def __init__(self, model, layer=None, **kwargs):
         super().__init__(model, **kwargs)

@@ -192,6 +192,8 @@ class LIME(PerturbationExplainer):
         the Predictions of Any Classifier", KDD 2016.
     """
 
+    name = "lime"
+
     def __init__(
         self,
         model,

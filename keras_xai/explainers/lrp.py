@@ -333,6 +333,8 @@ class LRP(Explainer):
         deep Taylor decomposition", Pattern Recognition 2017.
     """
 
+    name = "lrp"
+
     def __init__(
         self,
         model,

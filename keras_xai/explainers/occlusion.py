@@ -87,6 +87,8 @@ class Occlusion(PerturbationExplainer):
         Networks", ECCV 2014.
     """
 
+    name = "occlusion"
+
     def __init__(
         self,
         model,

@@ -159,6 +159,8 @@ class PartitionSHAP(PerturbationExplainer):
         al.).
     """
 
+    name = "shap"
+
     def __init__(
         self,
         model,

@@ -9,6 +9,7 @@ from keras_xai.models.class_model import class_model, predict_outputs
 from keras_xai.models.model_split import (
     ModelSplit,
     default_feature_layer,
+    logits_model,
     logits_tensor,
     model_split,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "ModelSplit",
     "class_model",
     "default_feature_layer",
+    "logits_model",
     "logits_tensor",
     "model_split",
     "predict_outputs",

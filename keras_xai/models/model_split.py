@@ -5,6 +5,7 @@ import weakref
 import keras
 
 _SPLITS = weakref.WeakKeyDictionary()
+_LOGITS_MODELS = weakref.WeakKeyDictionary()
 
 
 class ModelSplit:
@@ -64,6 +65,28 @@ def logits_tensor(model):
             'linear layer followed by keras.layers.Activation("softmax").'
         )
     return model.outputs[0]
+
+
+def logits_model(model):
+    """The `images -> logits` view of `model`, sharing its weights (cached).
+
+    One model per classifier for the whole library (explainers, losses,
+    reweighting, splits), so the backends trace and compile it once.
+
+    Args:
+        model: a functional `keras.Model` with one output (see
+            `logits_tensor`).
+
+    Returns:
+        A `keras.Model` named `"<model>_logits"`.
+    """
+    cached = _LOGITS_MODELS.get(model)
+    if cached is None:
+        cached = keras.Model(
+            model.inputs[0], logits_tensor(model), name=f"{model.name}_logits"
+        )
+        _LOGITS_MODELS[model] = cached
+    return cached
 
 
 def default_feature_layer(model):
@@ -131,7 +154,7 @@ def model_split(model, layer=None):
             model.inputs[0], [features, logits], name=f"{model.name}_split_{name}"
         ),
         head=head,
-        logits_model=keras.Model(model.inputs[0], logits, name=f"{model.name}_logits"),
+        logits_model=logits_model(model),
     )
     cache[name] = split
     return split

@@ -21,17 +21,8 @@ import numpy as np
 from keras import ops
 
 from keras_xai.backend import compile_function, no_grad, value_and_grad
-from keras_xai.explainers.cam import (
-    AblationCAM,
-    CAMExplainer,
-    EigenCAM,
-    GradCAM,
-    GradCAMPlusPlus,
-    ScoreCAM,
-    XGradCAM,
-    select_scores,
-    upsample_maps,
-)
+from keras_xai.explainers.by_name import EXPLAINERS, cam_explainer_names
+from keras_xai.explainers.cam import CAMExplainer, select_scores, upsample_maps
 from keras_xai.training.reweighting_callback import (
     ReweightingCallback,
     apply_floor,
@@ -41,14 +32,8 @@ from keras_xai.training.reweighting_callback import (
 from keras_xai.utils.validation import check_images, check_labels, check_positive_int
 from keras_xai.visualization.consistency_figures import save_consistency_examples
 
-CAM_EXPLAINERS = {
-    "gradcam": GradCAM,
-    "gradcam++": GradCAMPlusPlus,
-    "xgradcam": XGradCAM,
-    "eigencam": EigenCAM,
-    "ablationcam": AblationCAM,
-    "scorecam": ScoreCAM,
-}
+# The CAMs of the explainer registry: `g(x)` must be a [0, 1] map.
+CAM_EXPLAINERS = {name: EXPLAINERS[name] for name in cam_explainer_names()}
 
 # ψ maps a squared distance in [0, ∞) monotonically to [0, 1) (the paper's
 # Table V: tanh, softsign and arctan1 = 2·arctan(x)/π).

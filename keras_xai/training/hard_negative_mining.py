@@ -24,7 +24,7 @@ from keras import ops
 
 from keras_xai.backend import compile_function, no_grad
 from keras_xai.explainers.cam import select_scores
-from keras_xai.models.model_split import logits_tensor
+from keras_xai.models.model_split import logits_model
 from keras_xai.training.reweighting_callback import (
     ReweightingCallback,
     apply_floor,
@@ -113,7 +113,7 @@ class PerSampleLoss:
             )
         self.model = model
         self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.logits_model = keras.Model(model.inputs[0], logits_tensor(model))
+        self.logits_model = logits_model(model)
         self._function = None
 
     @property

@@ -1,35 +1,32 @@
 """One generated property test for every attribution method.
 
-Adding a method to `METHODS` gets it tested: shape, dtype, finite values,
-per-image targets, batch invariance, determinism and bad input.
+Every method of the explainer registry (`keras_xai.explainers.by_name`) is
+tested: shape, dtype, finite values, per-image targets, batch invariance,
+determinism and bad input. A new method is tested by being registered.
 """
 
 import keras
 import numpy as np
 import pytest
 
-from keras_xai import explainers
 from keras_xai.applications import ImageClassifier
+from keras_xai.explainers.by_name import EXPLAINERS
 
-# (name, options, class_specific). Options keep each method fast.
+# Options that keep a method fast; others run with their defaults.
+FAST_OPTIONS = {
+    "integrated_gradients": {"steps": 8},
+    "smoothgrad": {"n": 4, "seed": 0},
+    "gradient_shap": {"n": 4, "seed": 0},
+    "occlusion": {"patch_size": 7},
+    "shap": {"max_evals": 200},
+    "lime": {"num_samples": 100},
+}
+# Methods whose map does not depend on the target class.
+CLASS_AGNOSTIC = {"eigencam"}
+# (name, options, class_specific), one entry per registered method.
 METHODS = [
-    ("GradCAM", {}, True),
-    ("GradCAMPlusPlus", {}, True),
-    ("XGradCAM", {}, True),
-    ("EigenCAM", {}, False),
-    ("AblationCAM", {}, True),
-    ("ScoreCAM", {}, True),
-    ("Saliency", {}, True),
-    ("InputXGradient", {}, True),
-    ("IntegratedGradients", {"steps": 8}, True),
-    ("SmoothGrad", {"n": 4, "seed": 0}, True),
-    ("GradientSHAP", {"n": 4, "seed": 0}, True),
-    ("GuidedBackprop", {}, True),
-    ("GuidedGradCAM", {}, True),
-    ("LRP", {}, True),
-    ("Occlusion", {"patch_size": 7}, True),
-    ("PartitionSHAP", {"max_evals": 200}, True),
-    ("LIME", {"num_samples": 100}, True),
+    pytest.param(name, FAST_OPTIONS.get(name, {}), name not in CLASS_AGNOSTIC, id=name)
+    for name in EXPLAINERS
 ]
 
 
@@ -46,7 +43,7 @@ def images():
 
 
 def _make(name, options, model):
-    return getattr(explainers, name)(model, **options)
+    return EXPLAINERS[name](model, **options)
 
 
 @pytest.mark.multi_backend

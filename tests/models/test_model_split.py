@@ -95,3 +95,20 @@ def test_skip_connection_across_the_layer_is_explained():
     model = keras.Model(inputs, keras.layers.Dense(2)(x))
     with pytest.raises(ValueError, match="skip connection"):
         model_split(model, "b")
+
+
+def test_one_logits_model_per_classifier():
+    from keras_xai.explainers import GradCAM, Saliency
+    from keras_xai.models import logits_model
+    from keras_xai.training.hard_negative_mining import PerSampleLoss
+
+    model = ImageClassifier("lenet5", (28, 28, 1), 10)
+    shared = logits_model(model)
+    assert shared.name == f"{model.name}_logits"
+    assert shared.outputs[0] is logits_tensor(model)
+    assert model_split(model).logits_model is shared
+    assert Saliency(model).logits_model is shared
+    assert GradCAM(model).logits_model is shared
+    assert PerSampleLoss(model).logits_model is shared
+    other = ImageClassifier("lenet5", (28, 28, 1), 10)
+    assert logits_model(other) is not shared

@@ -5,10 +5,13 @@ import numpy as np
 import pytest
 from skimage.transform import resize
 
-from keras_xai.explainers import EigenCAM, GradCAM, Saliency, XGradCAM
+from keras_xai.explainers import CAMExplainer, EigenCAM, GradCAM, Saliency, XGradCAM
+from keras_xai.explainers.by_name import EXPLAINERS
 from keras_xai.training.consistency_reweighting import (
+    CAM_EXPLAINERS,
     ConsistencyReweighting,
     ExplanationConsistency,
+    check_cam_explainer,
     consistency_weights,
     weights_from_differences,
 )
@@ -338,3 +341,11 @@ def test_log_dir_diagnostics(tmp_path):
     with np.load(tmp_path / "weights_epoch_0001.npz") as saved:
         np.testing.assert_array_equal(saved["weights"], callback.history[0])
         np.testing.assert_array_equal(saved["flipped"], callback.results[0].flipped)
+
+
+def test_cam_names_come_from_the_explainer_registry():
+    cams = {n: c for n, c in EXPLAINERS.items() if issubclass(c, CAMExplainer)}
+    assert CAM_EXPLAINERS == cams
+    assert check_cam_explainer("GradCAM++") == "gradcam++"
+    with pytest.raises(ValueError, match="`explainer` must be a CAM"):
+        check_cam_explainer("guided_gradcam")

@@ -2,8 +2,6 @@
 right reasons, with segment-overlap (multi-view GradCAM) or input-gradient
 guidance from object masks."""
 
-import weakref
-
 import keras
 import numpy as np
 from keras import ops
@@ -31,7 +29,7 @@ from keras_xai.losses.segment_overlap_loss import (
     check_positive_float,
     segment_overlap_loss,
 )
-from keras_xai.models.model_split import logits_tensor, model_split
+from keras_xai.models.model_split import logits_model, logits_tensor, model_split
 
 GUIDANCES = ("so", "rrr", "rrr_gradcam", "cam_fit")
 # Guidances computed from GradCAM (they need a feature map).
@@ -40,7 +38,6 @@ CAM_MODES = ("target", "signed", "all_classes")
 _TARGET_KEYS = ("label", "mask")
 
 # classifier -> keras.Model(images -> logits); weights shared, built once.
-_LOGITS_MODELS = weakref.WeakKeyDictionary()
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
@@ -347,9 +344,9 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
         """`(identity-view logits or None, per-image G)`."""
         images = ops.convert_to_tensor(images)
         if self.guidance == "rrr":
-            logits_model = _logits_model(self.classifier)
+            to_logits = logits_model(self.classifier)
             _, gradients = log_probability_input_gradients(
-                lambda t: logits_model(t, training=False), images
+                lambda t: to_logits(t, training=False), images
             )
             return None, input_gradient_penalty(gradients, masks, self.rrr_weight)
 
@@ -484,16 +481,3 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
         if isinstance(config.get("views"), list):
             config["views"] = tuple(config["views"])
         return cls(**config)
-
-
-def _logits_model(classifier):
-    """`images -> logits` of `classifier`, sharing its weights (cached)."""
-    model = _LOGITS_MODELS.get(classifier)
-    if model is None:
-        model = keras.Model(
-            classifier.inputs[0],
-            logits_tensor(classifier),
-            name=f"{classifier.name}_logits",
-        )
-        _LOGITS_MODELS[classifier] = model
-    return model
