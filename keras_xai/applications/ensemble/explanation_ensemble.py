@@ -79,21 +79,31 @@ def member_indices(strategy, num_members, num_samples, seed=0):
     ]
 
 
-class EnsembleHistory:
-    """What `ExplanationEnsemble.fit` returns: one Keras `History` per member.
+class EnsembleHistory(keras.callbacks.History):
+    """What `ExplanationEnsemble.fit` returns: a Keras `History` whose
+    metrics are the members', prefixed.
+
+    `history` holds `"member_<i>_<metric>"` per-epoch lists (e.g.
+    `"member_0_loss"`, `"member_1_val_accuracy"`), `epoch` the epochs the
+    members trained (the same for every member), `model` the ensemble; each
+    member's own `History` stays in `members`.
 
     Attributes:
         members: list of `keras.callbacks.History`, one per member in order.
-        history: dict `{"member_0": {"loss": [...], ...}, ...}`, each
-            member's `History.history` (per-epoch values).
     """
 
-    def __init__(self, members):
+    def __init__(self, members, model=None):
+        super().__init__()
         self.members = list(members)
-
-    @property
-    def history(self):
-        return {f"member_{i}": h.history for i, h in enumerate(self.members)}
+        self.epoch = list(self.members[0].epoch) if self.members else []
+        self.history = {
+            f"member_{index}_{name}": list(values)
+            for index, member in enumerate(self.members)
+            for name, values in member.history.items()
+        }
+        self.params = dict(getattr(self.members[0], "params", None) or {})
+        if model is not None:
+            self.set_model(model)
 
     def __repr__(self):
         return f"EnsembleHistory({len(self.members)} members)"
@@ -285,9 +295,10 @@ class ExplanationEnsemble(CompileConfigMixin, keras.Model):
         member's `fit`. Unlike Keras's `fit`, `x` and `y` must be in-memory
         arrays (each member trains on its own rows of them), the members
         train sequentially (one Keras progress bar per member, headed
-        "Member i/N"), and the result is an `EnsembleHistory` holding every
-        member's `History`. `callbacks` are passed to every member's `fit`
-        in turn; `validation_data` is used unchanged by every member.
+        "Member i/N"), and the result is an `EnsembleHistory`: a Keras
+        `History` of every member's metrics, prefixed `member_<i>_`.
+        `callbacks` are passed to every member's `fit` in turn;
+        `validation_data` is used unchanged by every member.
 
         Args:
             x: array-like `(n, H, W, C)`. Training images.
@@ -304,7 +315,9 @@ class ExplanationEnsemble(CompileConfigMixin, keras.Model):
             initial_epoch: int. Defaults to `0`.
 
         Returns:
-            An `EnsembleHistory` (`.history["member_0"]["loss"]`, ...).
+            An `EnsembleHistory`, a `keras.callbacks.History` with the
+            members' metrics prefixed (`.history["member_0_loss"]`, ...)
+            and each member's `History` in `.members`.
         """
         if not getattr(self, "compiled", False):
             raise ValueError(
@@ -345,7 +358,7 @@ class ExplanationEnsemble(CompileConfigMixin, keras.Model):
                     initial_epoch=initial_epoch,
                 )
             )
-        return EnsembleHistory(histories)
+        return EnsembleHistory(histories, model=self)
 
     def predict_classes(self, images, batch_size=32):
         """The ensemble's predicted class (argmax of the mean probability).

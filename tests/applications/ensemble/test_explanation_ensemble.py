@@ -205,9 +205,13 @@ class TestExplanationEnsemble(TestCase):
         assert "Member 1/2 (kfold, 8 samples)" in output
         assert "Member 2/2 (kfold, 8 samples)" in output
         assert counter.batches == [3 * 2, 3 * 2]  # 8 rows / batch 4, 3 epochs
-        assert set(history.history) == {"member_0", "member_1"}
-        for name in ("member_0", "member_1"):
-            losses = history.history[name]["loss"]
+        # A Keras History: members' metrics prefixed, per-member Histories kept.
+        assert isinstance(history, keras.callbacks.History)
+        assert history.model is ensemble and history.epoch == [0, 1, 2]
+        assert {"member_0_loss", "member_1_loss"} <= set(history.history)
+        for index, member in enumerate(history.members):
+            losses = history.history[f"member_{index}_loss"]
+            assert losses == member.history["loss"]
             assert len(losses) == 3 and losses[-1] < losses[0]
         assert np.all(np.argmax(_numpy(ensemble.members[0](x)), 1) == 1)
         assert np.all(np.argmax(_numpy(ensemble.members[1](x)), 1) == 0)
