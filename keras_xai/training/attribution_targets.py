@@ -30,6 +30,13 @@ METADATA_FILE = "metadata.json"
 _SCALINGS = ("max_abs", "none")
 
 
+def check_scaling(scaling):
+    """Validates the name of a target scaling (`"max_abs"` or `"none"`)."""
+    if not isinstance(scaling, str) or scaling not in _SCALINGS:
+        raise ValueError(f"`scaling` must be one of {_SCALINGS}. Received: {scaling!r}")
+    return scaling
+
+
 def scale_maps(maps, scaling="max_abs"):
     """Scales each map to `[-1, 1]` by its largest absolute value.
 
@@ -44,8 +51,7 @@ def scale_maps(maps, scaling="max_abs"):
     Returns:
         float32 array `(N, H, W)`.
     """
-    if scaling not in _SCALINGS:
-        raise ValueError(f"`scaling` must be one of {_SCALINGS}. Received: {scaling!r}")
+    check_scaling(scaling)
     maps = np.asarray(maps, dtype="float32")
     if scaling == "none":
         return maps

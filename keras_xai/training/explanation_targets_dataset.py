@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from keras_xai.utils.validation import check_positive_int
+from keras_xai.utils.validation import check_finite, check_positive_int
 
 
 class ExplanationTargetsDataset(keras.utils.PyDataset):
@@ -33,6 +33,11 @@ class ExplanationTargetsDataset(keras.utils.PyDataset):
     def __init__(self, x, y, targets, batch_size=64, shuffle=True, seed=0, **kwargs):
         super().__init__(**kwargs)
         self.x = np.asarray(x)
+        if self.x.ndim != 4 or not len(self.x):
+            raise ValueError(
+                "`x` must be a non-empty batch of images (N, H, W, C). "
+                f"Received: x.shape={self.x.shape}"
+            )
         self.y = np.asarray(y)
         if len(self.y) != len(self.x):
             raise ValueError(
@@ -41,20 +46,24 @@ class ExplanationTargetsDataset(keras.utils.PyDataset):
             )
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.shuffle = bool(shuffle)
-        self._rng = np.random.default_rng(seed)
+        self.seed = check_positive_int(seed, "seed", minimum=0)
+        self._rng = np.random.default_rng(self.seed)
         self._order = np.arange(len(self.x))
         self.set_targets(targets)
         self.on_epoch_end()
 
     def set_targets(self, targets):
-        """Replaces the explanation targets (read from the next batch on)."""
-        targets = np.asarray(targets, dtype="float32")
+        """Replaces the explanation targets (read from the next batch on).
+
+        The targets are copied, so the caller's array can change afterwards.
+        """
+        targets = np.array(targets, dtype="float32")
         if targets.shape != self.x.shape[:3]:
             raise ValueError(
                 f"`targets` must have shape {self.x.shape[:3]} (one map per "
                 f"image). Received: targets.shape={targets.shape}"
             )
-        self.targets = targets
+        self.targets = check_finite(targets, "targets")
 
     def __len__(self):
         return -(-len(self.x) // self.batch_size)

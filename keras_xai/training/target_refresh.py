@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_xai.training.attribution_targets import scale_maps
+from keras_xai.training.attribution_targets import check_scaling, scale_maps
 from keras_xai.utils.validation import check_positive_int
 
 
@@ -38,7 +38,7 @@ class TargetRefresh(keras.callbacks.Callback):
         self.dataset = dataset
         self.explainer_factory = explainer_factory
         self.every = check_positive_int(every, "every")
-        self.scaling = scaling
+        self.scaling = check_scaling(scaling)
         self.refreshes = 0
         self._explainer = None
 

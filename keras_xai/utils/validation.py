@@ -51,9 +51,17 @@ def check_images(images, name="images", expected_shape=None, allow_empty=False):
                 )
     if not np.issubdtype(array.dtype, np.number) and array.dtype != np.bool_:
         raise ValueError(f"`{name}` must be numeric. Received dtype {array.dtype}")
-    array = array.astype("float32", copy=False)
+    # Checked before the cast: finite float64 values beyond float32's range
+    # would become infinite in it.
     check_finite(array, name)
-    return array
+    if np.issubdtype(array.dtype, np.floating) and array.size:
+        largest = float(np.max(np.abs(array)))
+        if largest > float(np.finfo("float32").max):
+            raise ValueError(
+                f"`{name}` must fit in float32. Received a value of magnitude "
+                f"{largest:g}"
+            )
+    return array.astype("float32", copy=False)
 
 
 def check_finite(array, name):
@@ -94,10 +102,20 @@ def check_labels(labels, num_classes, name="labels", length=None):
             f"Received {array.shape[0]}"
         )
     if array.size and not np.issubdtype(array.dtype, np.integer):
+        if array.dtype != np.bool_ and not np.issubdtype(array.dtype, np.floating):
+            raise ValueError(
+                f"`{name}` must hold integer class indices. Received dtype "
+                f"{array.dtype}"
+            )
         if not np.all(np.isfinite(array)) or np.any(array != np.round(array)):
             raise ValueError(
                 f"`{name}` must hold integer class indices. Received dtype "
                 f"{array.dtype} with non-integer values"
+            )
+        if np.any(np.abs(array) >= 2.0**62):
+            raise ValueError(
+                f"`{name}` must be class indices in [0, {num_classes}). "
+                f"Received values in [{array.min():g}, {array.max():g}]"
             )
     array = array.astype("int64")
     if array.size and (array.min() < 0 or array.max() >= num_classes):

@@ -96,3 +96,24 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match=r"Received: targets.shape=\(9, 3, 3\)"):
         dataset.set_targets(targets[:9])
     np.testing.assert_array_equal(dataset.targets, targets)  # left unchanged
+
+
+def test_seed_empty_x_and_non_finite_targets_are_refused():
+    x = np.zeros((4, 3, 3, 1), "float32")
+    y = np.arange(4)
+    targets = np.zeros((4, 3, 3), "float32")
+    for seed in (-1, "a", 1.5):
+        with pytest.raises(ValueError, match="`seed`"):
+            ExplanationTargetsDataset(x, y, targets, seed=seed)
+    with pytest.raises(ValueError, match="non-empty batch"):
+        ExplanationTargetsDataset(x[:0], y[:0], targets[:0])
+    data = ExplanationTargetsDataset(x, y, targets)
+    bad = targets.copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="`targets` must contain only finite"):
+        data.set_targets(bad)
+    # The dataset keeps its own copy of the targets.
+    mine = np.ones((4, 3, 3), "float32")
+    data.set_targets(mine)
+    mine[:] = 5.0
+    np.testing.assert_array_equal(data.targets, 1.0)

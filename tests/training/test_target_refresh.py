@@ -150,3 +150,11 @@ def test_bad_arguments():
         TargetRefresh(data, StubFactory(), every=0)
     with pytest.raises(ValueError, match="`every` must be an integer"):
         TargetRefresh(data, StubFactory(), every=1.5)
+
+
+def test_unknown_scaling_is_refused_at_construction():
+    data = ExplanationTargetsDataset(
+        np.zeros((2, 3, 3, 1), "float32"), np.arange(2), np.zeros((2, 3, 3))
+    )
+    with pytest.raises(ValueError, match="`scaling` must be one of"):
+        TargetRefresh(data, lambda model: None, scaling="bogus")

@@ -166,3 +166,17 @@ class TestCheckPositiveInt:
             ValueError, match="`start` must be >= 0. Received: start=-1"
         ):
             check_positive_int(-1, "start", minimum=0)
+
+
+def test_non_numeric_or_huge_labels_are_a_value_error():
+    for labels in (["a", "b"], np.array([None, 1], object)):
+        with pytest.raises(ValueError, match="`labels` must hold integer class"):
+            check_labels(labels, 3)
+    with pytest.raises(ValueError, match=r"class indices in \[0, 10\)"):
+        check_labels([1e20], 10)
+    np.testing.assert_array_equal(check_labels(np.array([True, False]), 2), [1, 0])
+
+
+def test_images_beyond_float32_are_refused_not_called_infinite():
+    with pytest.raises(ValueError, match="must fit in float32"):
+        check_images(np.full((1, 1, 1, 1), 1e39))
