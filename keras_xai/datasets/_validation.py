@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from keras_xai.utils.validation import check_labels, to_numpy
+from keras_xai.utils.validation import check_labels, check_number, to_numpy
 
 
 def check_image_batch(images, name="images", allow_empty=False):
@@ -70,13 +70,4 @@ def check_fraction(value, name, low_inclusive=True, high_inclusive=True):
 
     The range is `[0, 1]`, each end open or closed as asked.
     """
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
-    low_ok = value >= 0 if low_inclusive else value > 0
-    high_ok = value <= 1 if high_inclusive else value < 1
-    if not (low_ok and high_ok):
-        interval = (
-            ("[" if low_inclusive else "(") + "0, 1" + ("]" if high_inclusive else ")")
-        )
-        raise ValueError(f"`{name}` must be in {interval}. Received: {name}={value}")
-    return float(value)
+    return check_number(value, name, 0.0, 1.0, low_inclusive, high_inclusive)

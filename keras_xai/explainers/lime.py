@@ -1,7 +1,5 @@
 """`LIME`: a local linear surrogate over superpixels."""
 
-import numbers
-
 import numpy as np
 from keras import ops
 from skimage import segmentation as skimage_segmentation
@@ -14,7 +12,7 @@ from keras_xai.explainers.perturbation import (
     check_background,
     evaluate_in_chunks,
 )
-from keras_xai.utils.validation import check_positive_int
+from keras_xai.utils.validation import check_number, check_positive_int
 
 SEGMENTATIONS = ("slic", "quickshift", "felzenszwalb")
 
@@ -236,17 +234,9 @@ class LIME(PerturbationExplainer):
                 f"arguments or None. Received: {segmentation_options!r}"
             )
         self.segmentation_options = dict(segmentation_options or {})
-        if (
-            isinstance(kernel_width, bool)
-            or not isinstance(kernel_width, numbers.Real)
-            or not np.isfinite(kernel_width)
-            or kernel_width <= 0
-        ):
-            raise ValueError(
-                "`kernel_width` must be a positive number. Received: "
-                f"kernel_width={kernel_width!r}"
-            )
-        self.kernel_width = float(kernel_width)
+        self.kernel_width = check_number(
+            kernel_width, "kernel_width", low=0.0, low_inclusive=False
+        )
         self.hide_color = (
             None
             if hide_color is None

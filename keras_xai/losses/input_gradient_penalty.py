@@ -4,13 +4,11 @@ This module imports only Keras and `keras_xai.backend` (see
 `segment_overlap_loss.py` for why it must not import the applications).
 """
 
-import math
-
 import keras
-import numpy as np
 from keras import ops
 
 from keras_xai.backend import value_and_grad
+from keras_xai.utils.validation import check_number
 
 
 def log_probability_input_gradients(logits_fn, images):
@@ -86,12 +84,7 @@ def input_gradient_penalty(gradients, masks, weight=1.0):
 
 def check_weight(value, name):
     """Returns `value` as a float, raising `ValueError` unless finite >= 0."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and value >= 0.0):
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value}")
-    return value
+    return check_number(value, name, low=0.0)
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")

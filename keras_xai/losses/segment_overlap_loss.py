@@ -5,13 +5,12 @@ This module imports only Keras and `keras_xai.layers`: models in
 explainers, which import `keras_xai.applications`).
 """
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
 
 from keras_xai.layers.dihedral_views import inverse_dihedral_views, resolve_views
+from keras_xai.utils.validation import check_number
 
 _TEMPERATURE = 10.0
 _EPSILON = 1e-7
@@ -241,16 +240,8 @@ def _check_kernel_size(size):
 
 
 def check_positive_float(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(
-            f"`{name}` must be a positive number. Received: {name}={value!r}"
-        )
-    value = float(value)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(
-            f"`{name}` must be a positive number. Received: {name}={value}"
-        )
-    return value
+    """Returns `value` as a float, raising `ValueError` unless finite > 0."""
+    return check_number(value, name, low=0.0, low_inclusive=False)
 
 
 def bilinear_matrix(output_size, input_size):

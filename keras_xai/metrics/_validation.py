@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from keras_xai.utils import validation
 from keras_xai.utils.validation import check_finite, to_numpy
 
 
@@ -81,21 +82,7 @@ def check_masks(value, shape, name="masks"):
 
 def check_number(value, name, minimum=None, maximum=None):
     """Raises `ValueError` unless `value` is a real number in the bounds."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
-    if not np.isfinite(value):
-        raise ValueError(f"`{name}` must be finite. Received: {name}={value}")
-    if (minimum is not None and value < minimum) or (
-        maximum is not None and value > maximum
-    ):
-        low = "-inf" if minimum is None else minimum
-        high = "inf" if maximum is None else maximum
-        raise ValueError(
-            f"`{name}` must be in [{low}, {high}]. Received: {name}={value}"
-        )
-    return float(value)
+    return validation.check_number(value, name, low=minimum, high=maximum)
 
 
 def check_model(model, name="model"):

@@ -29,7 +29,12 @@ from keras_xai.training.reweighting_callback import (
     check_floor,
     run_batches,
 )
-from keras_xai.utils.validation import check_images, check_labels, check_positive_int
+from keras_xai.utils.validation import (
+    check_images,
+    check_labels,
+    check_number,
+    check_positive_int,
+)
 from keras_xai.visualization.consistency_figures import save_consistency_examples
 
 # The CAMs of the explainer registry: `g(x)` must be a [0, 1] map.
@@ -125,15 +130,7 @@ class ConsistencyResult:
 
 def check_epsilon(epsilon):
     """Validates the FGSM step `epsilon`, a finite number > 0."""
-    if isinstance(epsilon, (bool, np.bool_)) or not isinstance(
-        epsilon, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(f"`epsilon` must be a number. Received: epsilon={epsilon!r}")
-    if not (np.isfinite(epsilon) and epsilon > 0):
-        raise ValueError(
-            f"`epsilon` must be a finite number > 0. Received: epsilon={epsilon}"
-        )
-    return float(epsilon)
+    return check_number(epsilon, "epsilon", low=0.0, low_inclusive=False)
 
 
 def check_psi(psi):

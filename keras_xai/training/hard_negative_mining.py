@@ -31,7 +31,11 @@ from keras_xai.training.reweighting_callback import (
     check_floor,
     run_batches,
 )
-from keras_xai.utils.validation import check_labels, check_positive_int
+from keras_xai.utils.validation import (
+    check_labels,
+    check_number,
+    check_positive_int,
+)
 
 
 @dataclasses.dataclass
@@ -59,15 +63,7 @@ def check_fraction(fraction):
     """Validates `fraction`: `None` or a number in (0, 1]."""
     if fraction is None:
         return None
-    if isinstance(fraction, (bool, np.bool_)) or not isinstance(
-        fraction, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(
-            f"`fraction` must be a number or None. Received: fraction={fraction!r}"
-        )
-    if not 0.0 < fraction <= 1.0:  # also rejects NaN
-        raise ValueError(f"`fraction` must be in (0, 1]. Received: fraction={fraction}")
-    return float(fraction)
+    return check_number(fraction, "fraction", 0.0, 1.0, low_inclusive=False)
 
 
 def loss_weights(losses, fraction=None, floor=0.0):

@@ -14,19 +14,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from keras_xai.training.sample_weight_dataset import SampleWeightDataset
-from keras_xai.utils.validation import check_positive_int, to_numpy
+from keras_xai.utils.validation import check_number, check_positive_int, to_numpy
 from keras_xai.visualization.consistency_figures import plot_weight_histograms
 
 
 def check_floor(floor):
     """Validates `floor`, the minimum weight, a number in [0, 1]."""
-    if isinstance(floor, (bool, np.bool_)) or not isinstance(
-        floor, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(f"`floor` must be a number. Received: floor={floor!r}")
-    if not 0.0 <= floor <= 1.0:  # also rejects NaN
-        raise ValueError(f"`floor` must be in [0, 1]. Received: floor={floor}")
-    return float(floor)
+    return check_number(floor, "floor", 0.0, 1.0)
 
 
 def apply_floor(weights, floor):

@@ -5,6 +5,8 @@ expected and what was received, so bad input never reaches a backend as a
 silent NaN or a deep traceback.
 """
 
+import math
+
 import numpy as np
 
 
@@ -133,3 +135,56 @@ def check_positive_int(value, name, minimum=1):
     if value < minimum:
         raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value}")
     return int(value)
+
+
+def check_number(
+    value,
+    name,
+    low=None,
+    high=None,
+    low_inclusive=True,
+    high_inclusive=True,
+):
+    """Validates a finite real number, optionally within bounds.
+
+    The one check behind every "a number in a range" argument of the
+    library (weights, fractions, floors, steps, temperatures, ...).
+
+    Args:
+        value: the argument's value.
+        name: str. Argument name used in error messages.
+        low: number or `None`. Lower bound (`None`: unbounded).
+        high: number or `None`. Upper bound (`None`: unbounded).
+        low_inclusive: bool. Whether `low` itself is accepted.
+        high_inclusive: bool. Whether `high` itself is accepted.
+
+    Returns:
+        `value` as a Python float.
+
+    Raises:
+        ValueError: naming `name`, for a bool or non-number, a NaN or
+            infinite value, or a value outside the bounds.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
+    number = float(value)
+    if low is not None and high is not None:
+        expected = (
+            f"in {'[' if low_inclusive else '('}{low:g}, "
+            f"{high:g}{']' if high_inclusive else ')'}"
+        )
+    elif low is not None:
+        expected = f"a finite number {'>=' if low_inclusive else '>'} {low:g}"
+    elif high is not None:
+        expected = f"a finite number {'<=' if high_inclusive else '<'} {high:g}"
+    else:
+        expected = "a finite number"
+    below = low is not None and (number < low or (number == low and not low_inclusive))
+    above = high is not None and (
+        number > high or (number == high and not high_inclusive)
+    )
+    if not math.isfinite(number) or below or above:
+        raise ValueError(f"`{name}` must be {expected}. Received: {name}={value}")
+    return number

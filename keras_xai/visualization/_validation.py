@@ -6,7 +6,7 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import Colormap
 
-from keras_xai.utils.validation import check_finite, to_numpy
+from keras_xai.utils.validation import check_finite, check_number, to_numpy
 
 
 def _check_real_dtype(array, name):
@@ -109,26 +109,12 @@ def check_cmap(cmap):
 
 def check_unit_interval(value, name):
     """Raises `ValueError` unless `value` is a real number in [0, 1]."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
-    if not 0 <= value <= 1:  # also rejects NaN
-        raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={value}")
-    return float(value)
+    return check_number(value, name, 0.0, 1.0)
 
 
 def check_positive_number(value, name):
     """Raises `ValueError` unless `value` is a finite real number > 0."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise ValueError(f"`{name}` must be a number. Received: {name}={value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(
-            f"`{name}` must be a finite number > 0. Received: {name}={value}"
-        )
-    return float(value)
+    return check_number(value, name, low=0.0, low_inclusive=False)
 
 
 def check_strings(value, name, length=None):

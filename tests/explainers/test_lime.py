@@ -151,7 +151,7 @@ def test_lime_bad_arguments():
     with pytest.raises(ValueError, match="`segmentation_options` must be a dict"):
         LIME(model, segmentation_options=[("n_segments", 5)])
     for bad in (0, -0.1, np.inf, "wide"):
-        with pytest.raises(ValueError, match="`kernel_width` must be a positive"):
+        with pytest.raises(ValueError, match="`kernel_width` must be a"):
             LIME(model, kernel_width=bad)
     with pytest.raises(ValueError, match="`hide_color` must broadcast"):
         LIME(model, hide_color=np.zeros((3, 3, 1)))

@@ -74,5 +74,5 @@ def test_bad_shapes_and_weight():
         gradcam_region_penalty(cams, masks[:2])
     with pytest.raises(ValueError, match="`cams` must be"):
         gradcam_mask_fit(cams[0], masks)
-    with pytest.raises(ValueError, match="`weight` must be a number >= 0"):
+    with pytest.raises(ValueError, match="`weight` must be a finite number >= 0"):
         gradcam_region_penalty(cams, masks, weight=-1.0)

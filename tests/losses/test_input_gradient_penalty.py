@@ -55,7 +55,7 @@ def test_full_mask_gives_zero_and_bad_input():
     )
     with pytest.raises(ValueError, match="`masks` must be one"):
         input_gradient_penalty(gradients, np.ones((2, 4, 4), "float32"))
-    with pytest.raises(ValueError, match="`weight` must be a number >= 0"):
+    with pytest.raises(ValueError, match="`weight` must be a finite number >= 0"):
         input_gradient_penalty(gradients, full, weight=-1.0)
 
 

@@ -215,9 +215,9 @@ def test_softmax_pool_bounds():
 
 def test_bad_arguments():
     cams, masks = _data()
-    with pytest.raises(ValueError, match="`temperature` must be a positive"):
+    with pytest.raises(ValueError, match="`temperature` must be a finite number > 0"):
         segment_overlap_loss(cams, masks, temperature=0.0)
-    with pytest.raises(ValueError, match="`epsilon` must be a positive"):
+    with pytest.raises(ValueError, match="`epsilon` must be a finite number > 0"):
         segment_overlap_loss(cams, masks, epsilon=-1.0)
     with pytest.raises(ValueError, match="`masks` must be one"):
         segment_overlap_loss(cams, masks[0])

@@ -6,6 +6,7 @@ from keras_xai.utils.validation import (
     check_finite,
     check_images,
     check_labels,
+    check_number,
     check_positive_int,
     to_numpy,
 )
@@ -180,3 +181,37 @@ def test_non_numeric_or_huge_labels_are_a_value_error():
 def test_images_beyond_float32_are_refused_not_called_infinite():
     with pytest.raises(ValueError, match="must fit in float32"):
         check_images(np.full((1, 1, 1, 1), 1e39))
+
+
+class TestCheckNumber:
+    def test_accepts_numbers_in_bounds_as_floats(self):
+        assert check_number(3, "x") == 3.0 and isinstance(check_number(3, "x"), float)
+        assert check_number(np.float32(0.5), "x", 0, 1) == 0.5
+        assert check_number(0, "x", 0, 1) == 0.0  # closed ends
+        assert check_number(1, "x", 0, 1) == 1.0
+
+    @pytest.mark.parametrize(
+        "value, bounds, message",
+        [
+            (True, {}, "`x` must be a number. Received: x=True"),
+            ("1", {}, "`x` must be a number"),
+            (None, {}, "`x` must be a number"),
+            (float("nan"), {}, "`x` must be a finite number"),
+            (float("-inf"), {"low": 0}, "`x` must be a finite number >= 0"),
+            (float("nan"), {"low": 0, "high": 1}, r"`x` must be in \[0, 1\]"),
+            (-0.5, {"low": 0}, r"`x` must be a finite number >= 0\. Received: x=-0.5"),
+            (0, {"low": 0, "low_inclusive": False}, "`x` must be a finite number > 0"),
+            (2, {"high": 1}, "`x` must be a finite number <= 1"),
+            (
+                1,
+                {"high": 1, "high_inclusive": False},
+                "`x` must be a finite number < 1",
+            ),
+            (0, {"low": 0, "high": 1, "low_inclusive": False}, r"in \(0, 1\]"),
+            (1, {"low": 0, "high": 1, "high_inclusive": False}, r"in \[0, 1\)"),
+            (1.5, {"low": 0, "high": 1}, r"`x` must be in \[0, 1\]"),
+        ],
+    )
+    def test_refuses_with_a_message_naming_the_argument(self, value, bounds, message):
+        with pytest.raises(ValueError, match=message):
+            check_number(value, "x", **bounds)

@@ -8,7 +8,7 @@ from keras_xai.applications.explanation_guided.explanation_guided_classifier imp
     ExplanationGuidedClassifier,
 )
 from keras_xai.models.model_split import default_feature_layer
-from keras_xai.utils.validation import check_positive_int
+from keras_xai.utils.validation import check_number, check_positive_int
 
 TwoPhaseHistory = collections.namedtuple("TwoPhaseHistory", ["phase1", "phase2"])
 
@@ -93,10 +93,7 @@ def fit_two_phase(
     phase1_epochs = check_positive_int(phase1_epochs, "phase1_epochs", minimum=0)
     phase2_epochs = check_positive_int(phase2_epochs, "phase2_epochs", minimum=0)
     for value, name in ((phase1_lr, "phase1_lr"), (phase2_lr, "phase2_lr")):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ValueError(
-                f"`{name}` must be a positive number. Received: {name}={value!r}"
-            )
+        check_number(value, name, low=0.0, low_inclusive=False)
     for key in ("epochs", "initial_epoch"):
         if key in fit_kwargs:
             raise ValueError(

@@ -10,7 +10,12 @@ from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.backend import no_grad
 from keras_xai.explainers.by_name import ExplainerCache
 from keras_xai.metrics.localization import center_of_mass
-from keras_xai.utils.validation import check_images, check_positive_int, to_numpy
+from keras_xai.utils.validation import (
+    check_images,
+    check_number,
+    check_positive_int,
+    to_numpy,
+)
 
 AttributeExplanation = collections.namedtuple(
     "AttributeExplanation", ["name", "probability", "cam", "center"]
@@ -489,13 +494,7 @@ def _check_hierarchy(hierarchy, num_classes):
 
 
 def _check_weight(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(f"`{name}` must be a number >= 0. Received: {name}={value!r}")
-    if not float(value) >= 0.0 or not np.isfinite(value):
-        raise ValueError(
-            f"`{name}` must be a finite number >= 0. Received: {name}={value}"
-        )
-    return float(value)
+    return check_number(value, name, low=0.0)
 
 
 def _check_threshold(threshold):

@@ -344,7 +344,7 @@ def test_fit_two_phase_bad_arguments():
         fit_two_phase(model.classifier, x, targets)
     with pytest.raises(ValueError, match="`epochs` is set by fit_two_phase"):
         fit_two_phase(model, x, targets, epochs=3)
-    with pytest.raises(ValueError, match="`phase2_lr` must be a positive"):
+    with pytest.raises(ValueError, match="`phase2_lr` must be a finite number > 0"):
         fit_two_phase(model, x, targets, phase2_lr=0.0)
     with pytest.raises(ValueError, match="`phase1_epochs` must be >= 0"):
         fit_two_phase(model, x, targets, phase1_epochs=-1)
@@ -433,11 +433,11 @@ class TestExplanationGuidedClassifier(TestCase):
             ({"views": 0}, "`views` must be between 1 and 8. Received: views=0"),
             ({"views": 9}, "`views` must be between 1 and 8"),
             ({"views": ("rot45",)}, "`views` must be a non-empty tuple"),
-            ({"temperature": 0}, "`temperature` must be a positive"),
+            ({"temperature": 0}, "`temperature` must be a finite number > 0"),
             ({"blur_kernel_size": 4}, "`blur_kernel_size` must be"),
             ({"cam_mode": "relu"}, "`cam_mode` must be one of"),
             ({"guidance": "gradcam"}, "`guidance` must be one of"),
-            ({"rrr_weight": -1.0}, "`rrr_weight` must be a number >= 0"),
+            ({"rrr_weight": -1.0}, "`rrr_weight` must be a finite number >= 0"),
             ({"feature_layer": "flatten"}, "4-D"),
             ({"feature_layer": "missing"}, "must name a layer"),
         ]
