@@ -145,23 +145,30 @@ def _fit_guided(arm, classifier, train, data, seed, fit_options, stopping, optim
     return classifier, [history]
 
 
+def _fit_cross_entropy(classifier, train, data, fit_options, stopping, optimizer):
+    """The floor's training: plain CE, early-stopped (a stage of other arms)."""
+    classifier.compile(
+        optimizer=optimizer(),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+    return classifier.fit(
+        train.images,
+        train.labels,
+        validation_data=_validation(data),
+        callbacks=[stopping()],
+        **fit_options,
+    )
+
+
 def _fit_two_phase(
     arm, classifier, train, data, seed, fit_options, stopping, optimizer
 ):
     # The floor's training (CE, early-stopped), then the guided model
     # fine-tuned: backbone frozen (Adam 1e-3) for at most `phase1_epochs`,
     # then every layer (Adam 3e-4), each phase early-stopped.
-    classifier.compile(
-        optimizer=optimizer(),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    stage1 = classifier.fit(
-        train.images,
-        train.labels,
-        validation_data=_validation(data),
-        callbacks=[stopping()],
-        **fit_options,
+    stage1 = _fit_cross_entropy(
+        classifier, train, data, fit_options, stopping, optimizer
     )
     options = dict(arm.options)
     fit_options = dict(fit_options)
@@ -205,17 +212,8 @@ def _fit_impactx(arm, classifier, train, data, seed, fit_options, stopping, opti
     # Stage 1: the CE classifier (the floor's training), then GradCAM
     # targets of the true class for the training and validation images,
     # then IMPACTX (M frozen) on CE + λ·MSE, both stages early-stopped.
-    classifier.compile(
-        optimizer=optimizer(),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    stage1 = classifier.fit(
-        train.images,
-        train.labels,
-        validation_data=_validation(data),
-        callbacks=[stopping()],
-        **fit_options,
+    stage1 = _fit_cross_entropy(
+        classifier, train, data, fit_options, stopping, optimizer
     )
     explainer = GradCAM(classifier)
     with tempfile.TemporaryDirectory() as scratch:
