@@ -38,8 +38,10 @@ if [[ "$part" == lenet5 || "$part" == all ]]; then
   bench ross lenet5 ross_lenet5 --arms ceiling floor rrr_decoy@0.0153787 --seeds 0 1 2
   bench ross lenet5 ross_lenet5 --arms rrr_background@0.0153787 so_1view \
     rrr_gradcam_decoy@1 cam_fit consistency consistency_native impactx --seeds 0 1 2
-  # Controls: the patch annotation shuffled over the images; 5 seeds.
-  bench ross lenet5 ross_lenet5 --arms rrr_decoy_shuffled@0.0153787 --seeds 0 1 2
+  # Controls: the patch annotation shuffled over the images; IMPACTX with
+  # λ = 0, with shuffled targets, and the CE model trained on; 5 seeds.
+  bench ross lenet5 ross_lenet5 --arms rrr_decoy_shuffled@0.0153787 \
+    impactx_no_target impactx_shuffled floor_continued --seeds 0 1 2
   bench ross lenet5 ross_lenet5 --arms ceiling floor rrr_decoy@0.0153787 --seeds 3 4
 fi
 if [[ "$part" == anywhere || "$part" == all ]]; then

@@ -3,11 +3,13 @@ import json
 import numpy as np
 import pytest
 
+from keras_xai.applications import ImageClassifier
 from keras_xai.benchmarks.shortcut import (
     ShortcutBenchmark,
     shortcut_benchmark_data,
 )
 from keras_xai.benchmarks.shortcut import benchmark as benchmark_module
+from keras_xai.training.attribution_targets import compute_attribution_targets
 
 
 def _images(num, seed):
@@ -117,6 +119,49 @@ def test_two_phase_arm_fine_tunes_the_floor(data, tmp_path):
     assert result["options"]["phase1_epochs"] == 10
     assert 0.0 <= result["test_random"] <= 1.0
     assert 0.0 <= result["gradcam_iou"] <= 1.0
+
+
+def test_impactx_controls(data, tmp_path, monkeypatch):
+    from keras_xai.benchmarks.shortcut import training
+
+    computed, trained = [], []
+
+    def recording_targets(*args, **kwargs):
+        targets = compute_attribution_targets(*args, **kwargs)
+        computed.append(np.array(targets))
+        return targets
+
+    class Recording(training.IMPACTX):
+        def fit(self, x, y, **kwargs):
+            trained.append(np.array(y["explanation"]))
+            return super().fit(x, y, **kwargs)
+
+    monkeypatch.setattr(training, "compute_attribution_targets", recording_targets)
+    monkeypatch.setattr(training, "IMPACTX", Recording)
+    bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
+    results = bench.run(
+        ["impactx_shuffled", "impactx_no_target", "floor_continued"],
+        seeds=[0],
+        log=lambda line: None,
+    )
+    # The control trains each image towards another image's target: the
+    # rows of the computed training targets, permuted.
+    original, shuffled = computed[0], trained[0]
+    flat = original.reshape(len(original), -1)
+    assert not np.allclose(original, shuffled)
+    rows = [
+        np.flatnonzero((flat == row).all(1)) for row in shuffled.reshape(flat.shape)
+    ]
+    assert all(len(match) for match in rows)
+    assert len(set(int(match[0]) for match in rows)) == len(np.unique(flat, axis=0))
+    # λ = 0 trains on the true targets (they weigh nothing).
+    np.testing.assert_array_equal(trained[1], computed[2])
+    assert results["impactx_no_target/seed0"]["options"]["explanation_weight"] == 0
+    assert results["floor_continued/seed0"]["epochs"] == 2  # two CE stages
+    with pytest.raises(ValueError, match="`explanation_weight` must be a finite"):
+        training.IMPACTX(
+            ImageClassifier("lenet5", (28, 28, 1), 10), explanation_weight=-1
+        )
 
 
 def test_impactx_arm_reports_its_own_explanation(data, tmp_path):

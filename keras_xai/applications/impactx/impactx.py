@@ -8,7 +8,7 @@ from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.applications.preset_io import PresetMixin
 from keras_xai.layers.explanation_decoder import ExplanationDecoder
 from keras_xai.models.model_split import logits_tensor
-from keras_xai.utils.validation import check_positive_int
+from keras_xai.utils.validation import check_number, check_positive_int
 
 _M_OUTPUTS = ("logits", "penultimate")
 
@@ -89,12 +89,9 @@ class IMPACTX(PresetMixin, CompileConfigMixin, keras.Model):
                 f"`m_output` must be one of {_M_OUTPUTS}. "
                 f"Received: m_output={m_output!r}"
             )
-        explanation_weight = float(explanation_weight)
-        if not explanation_weight >= 0.0:
-            raise ValueError(
-                "`explanation_weight` must be >= 0. "
-                f"Received: explanation_weight={explanation_weight}"
-            )
+        explanation_weight = check_number(
+            explanation_weight, "explanation_weight", low=0.0
+        )
         image_shape = tuple(classifier.image_shape)
 
         # === Layers ===

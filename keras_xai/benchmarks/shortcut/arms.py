@@ -5,7 +5,7 @@ import collections
 
 from keras_xai.losses.input_gradient_penalty import check_weight
 
-ARM_KINDS = ("ce", "guided", "two_phase", "consistency", "impactx")
+ARM_KINDS = ("ce", "ce_continued", "guided", "two_phase", "consistency", "impactx")
 ANNOTATIONS = ("decoy", "decoy_shuffled", "object")
 
 ShortcutArm = collections.namedtuple(
@@ -15,14 +15,15 @@ ShortcutArm.__doc__ = """One way of training a classifier in a shortcut benchmar
 
 Fields:
     name: str. The arm's name (with `@λ` for a swept weight).
-    kind: str. `"ce"` (plain cross-entropy), `"guided"`
+    kind: str. `"ce"` (plain cross-entropy), `"ce_continued"` (CE, then
+        CE again from the best weights, each early-stopped), `"guided"`
         (`ExplanationGuidedClassifier` with `options`), `"two_phase"`
         (the CE floor's training, then the guided model fine-tuned with the
         segment-overlap paper's two-phase schedule: `options` for the model
         plus `phase1_epochs`), `"consistency"`
         (explanation-consistency reweighting with `options`) or
         `"impactx"` (IMPACTX on GradCAM targets of a CE-trained stage 1,
-        `options` for `IMPACTX`).
+        `options` for `IMPACTX` plus `shuffled_targets`).
     options: dict. Keyword arguments of the model or reweighting callback.
     annotation: str or `None`. Which region the guidance is given:
         `"decoy"`, the irrelevant patch (Ross et al.'s annotation `A`),
@@ -105,6 +106,16 @@ _ARMS = {
         False,
     ),
     "impactx": ("impactx", {"explanation_weight": 1.0}, None, False),
+    # IMPACTX's controls: no explanation loss (λ = 0), each image trained
+    # towards another image's target, and the CE model trained on instead.
+    "impactx_no_target": ("impactx", {"explanation_weight": 0.0}, None, False),
+    "impactx_shuffled": (
+        "impactx",
+        {"explanation_weight": 1.0, "shuffled_targets": True},
+        None,
+        False,
+    ),
+    "floor_continued": ("ce_continued", {}, None, False),
 }
 ARM_NAMES = tuple(_ARMS)
 # Arms whose guidance strength is swept as `name@λ`.

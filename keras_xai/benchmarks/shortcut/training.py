@@ -66,7 +66,10 @@ def train_arm(
     `ConsistencyReweighting` through a `SampleWeightDataset`; `impactx`
     trains the classifier with CE (stage 1), computes GradCAM targets of
     the true class and trains `IMPACTX` around it (stage 2), each stage
-    early-stopped; `two_phase` trains the classifier with CE, then
+    early-stopped (`shuffled_targets` in the options gives each image
+    another image's target); `ce_continued` trains CE twice in a row, each
+    stage early-stopped (IMPACTX's control); `two_phase` trains the
+    classifier with CE, then
     fine-tunes it with `fit_two_phase` (backbone frozen, then every layer).
 
     Args:
@@ -227,7 +230,15 @@ def _fit_impactx(arm, classifier, train, data, seed, fit_options, stopping, opti
             f"{scratch}/validation",
             verbose=False,
         )
-    model = IMPACTX(classifier, **arm.options)
+    options = dict(arm.options)
+    if options.pop("shuffled_targets", False):
+        # The control: each image gets another training image's target.
+        rng = np.random.default_rng(seed)
+        targets = targets[rng.permutation(len(targets))]
+        validation_targets = validation_targets[
+            rng.permutation(len(validation_targets))
+        ]
+    model = IMPACTX(classifier, **options)
     model.compile(optimizer=optimizer())
     stage2 = model.fit(
         train.images,
@@ -242,8 +253,24 @@ def _fit_impactx(arm, classifier, train, data, seed, fit_options, stopping, opti
     return model, [stage1, stage2]
 
 
+def _fit_continued(
+    arm, classifier, train, data, seed, fit_options, stopping, optimizer
+):
+    # The floor's training, then CE again from its best weights with a fresh
+    # optimizer and early stopping: the model trained on as long as a
+    # two-stage method's second stage could train it.
+    stage1 = _fit_cross_entropy(
+        classifier, train, data, fit_options, stopping, optimizer
+    )
+    stage2 = _fit_cross_entropy(
+        classifier, train, data, fit_options, stopping, optimizer
+    )
+    return classifier, [stage1, stage2]
+
+
 _TRAINERS = {
     "ce": _fit_guided,
+    "ce_continued": _fit_continued,
     "guided": _fit_guided,
     "two_phase": _fit_two_phase,
     "consistency": _fit_consistency,

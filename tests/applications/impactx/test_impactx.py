@@ -121,7 +121,9 @@ class TestIMPACTX(TestCase):
             IMPACTX("lenet5")
         with pytest.raises(ValueError, match="`m_output` must be one of"):
             IMPACTX(classifier, m_output="features")
-        with pytest.raises(ValueError, match="`explanation_weight` must be >= 0"):
+        with pytest.raises(
+            ValueError, match="`explanation_weight` must be a finite number >= 0"
+        ):
             IMPACTX(classifier, explanation_weight=-1)
         with pytest.raises(ValueError, match="`latent_dim` must be >= 1"):
             IMPACTX(classifier, latent_dim=0)
