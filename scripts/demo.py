@@ -22,7 +22,7 @@ from keras_xai.applications.impactx import fit_two_stage
 from keras_xai.datasets import load_default_dataset
 from keras_xai.explainers import GradCAM
 from keras_xai.export import export_saved_model
-from keras_xai.visualization import save_image_grid
+from keras_xai.visualization import overlay, save_image_grid
 
 
 def parse_args(argv):
@@ -121,13 +121,13 @@ def main(argv=None):
     post_hoc = GradCAM(result.classifier)(images, targets=predicted)
     figure = save_image_grid(
         [
-            [image, own, other]
+            [image, overlay(image, own, alpha=0.45), overlay(image, other, alpha=0.45)]
             for image, own, other in zip(
                 images, outputs["explanation"][:count], post_hoc
             )
         ],
         os.path.join(args.output_dir, "impactx_explanations.png"),
-        titles=["image", "IMPACTX explanation", "post-hoc GradCAM"],
+        titles=["image", "IMPACTX explanation (on the image)", "post-hoc GradCAM"],
         row_labels=[
             f"true: {data.class_names[t]}\npred: {data.class_names[p]}"
             for t, p in zip(labels, predicted)
