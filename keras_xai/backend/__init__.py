@@ -12,6 +12,10 @@ defines the same public functions:
   always reading the variables' current values.
 - `no_grad()`: a context that records nothing for autograd (torch), so
   explainers run without keeping graphs.
+- `replicas_in_sync()`: how many replicas sum their gradients (a
+  `tf.distribute` strategy's replica count on TensorFlow, else 1): a
+  `compute_loss` override that averages over its local batch divides by it,
+  as Keras's own losses do.
 
 Both work eagerly, inside a `Model.compute_loss` override during `fit` (TF
 under the trainer's `GradientTape`, JAX under `jax.value_and_grad` in a
@@ -27,6 +31,7 @@ if _BACKEND == "tensorflow":
         compile_function,
         grad,
         no_grad,
+        replicas_in_sync,
         value_and_grad,
     )
 elif _BACKEND == "jax":
@@ -34,6 +39,7 @@ elif _BACKEND == "jax":
         compile_function,
         grad,
         no_grad,
+        replicas_in_sync,
         value_and_grad,
     )
 elif _BACKEND == "torch":
@@ -41,6 +47,7 @@ elif _BACKEND == "torch":
         compile_function,
         grad,
         no_grad,
+        replicas_in_sync,
         value_and_grad,
     )
 else:  # pragma: no cover - keras itself rejects other names first
@@ -55,4 +62,11 @@ def backend():
     return _BACKEND
 
 
-__all__ = ["backend", "compile_function", "grad", "no_grad", "value_and_grad"]
+__all__ = [
+    "backend",
+    "compile_function",
+    "grad",
+    "no_grad",
+    "replicas_in_sync",
+    "value_and_grad",
+]

@@ -75,3 +75,9 @@ def no_grad():
     """Context in which the caller's operations are not recorded (a no-op:
     nothing is recorded outside an explicit tape/transformation here)."""
     return contextlib.nullcontext()
+
+
+def replicas_in_sync():
+    """How many replicas add up their gradients: 1 (Keras's distribution on
+    this backend computes the loss over the global batch)."""
+    return 1

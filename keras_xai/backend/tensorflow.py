@@ -61,3 +61,14 @@ def no_grad():
     """Context in which the caller's operations are not recorded (a no-op:
     nothing is recorded outside an explicit tape/transformation here)."""
     return contextlib.nullcontext()
+
+
+def replicas_in_sync():
+    """How many replicas add up their gradients (1 outside `tf.distribute`).
+
+    Under a `tf.distribute` strategy every replica computes the loss of its
+    share of the global batch and the gradients are summed, so a loss that
+    averages over the local batch must be divided by this number to train
+    like one device on the global batch (what Keras's own losses do).
+    """
+    return tf.distribute.get_strategy().num_replicas_in_sync

@@ -75,3 +75,9 @@ def no_grad():
     detached results, so explainers do not keep graphs alive.
     """
     return torch.no_grad()
+
+
+def replicas_in_sync():
+    """How many replicas add up their gradients: 1 (Keras's distribution on
+    this backend computes the loss over the global batch)."""
+    return 1

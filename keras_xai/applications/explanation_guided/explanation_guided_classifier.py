@@ -8,6 +8,7 @@ from keras import ops
 
 from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.nested_config import deserialize_classifier
+from keras_xai.backend import replicas_in_sync
 from keras_xai.explainers.cam import grad_cam_of_features, head_gradients
 from keras_xai.layers.dihedral_views import (
     check_square,
@@ -310,6 +311,11 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
             )
         for loss in self.losses:  # regularisers and `add_loss` terms
             total = total + ops.cast(ops.sum(loss), "float32")
+        # Under tf.distribute each replica averages its share of the batch
+        # and the gradients are summed: scale as Keras's own losses do.
+        replicas = replicas_in_sync()
+        if replicas > 1:
+            total = total / float(replicas)
         return total
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):

@@ -1,0 +1,98 @@
+"""`ExplanationGuidedClassifier` under `tf.distribute.MirroredStrategy`.
+
+Two logical CPU devices are made in a fresh process (TensorFlow fixes its
+devices at start-up), the same model is trained on one device and on two
+replicas with the same global batch, and the weights must agree: the
+guidance terms (input gradients, GradCAM inside the loss) are computed per
+replica and the loss is reduced as single-device training reduces it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+
+SCRIPT = r"""
+import json
+import sys
+
+import tensorflow as tf
+
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(
+    cpu, [tf.config.LogicalDeviceConfiguration()] * 2
+)
+
+import keras
+import numpy as np
+
+from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
+
+
+def train(strategy, options):
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        classifier = ImageClassifier("lenet5", (28, 28, 1), 3)
+        model = ExplanationGuidedClassifier(classifier, **options)
+        # Plain SGD: a gradient off by the replica count shows in the weights.
+        model.compile(optimizer=keras.optimizers.SGD(0.05))
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 3, 32)
+    masks = np.zeros((32, 28, 28), "float32")
+    masks[:, 6:22, 6:22] = 1.0
+    history = model.fit(
+        x, {"label": y, "mask": masks}, batch_size=16, epochs=2, shuffle=False,
+        verbose=0,
+    )
+    return [np.asarray(w) for w in classifier.get_weights()], history.history["loss"]
+
+
+options = json.loads(sys.argv[1])
+single, single_loss = train(tf.distribute.get_strategy(), options)
+mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+assert mirrored.num_replicas_in_sync == 2
+replicated, replicated_loss = train(mirrored, options)
+moved = max(
+    float(np.max(np.abs(a - b))) for a, b in zip(single, replicated)
+)
+scale = max(float(np.max(np.abs(a))) for a in single)
+print(json.dumps({
+    "max_weight_difference": moved,
+    "weight_scale": scale,
+    "loss_single": single_loss,
+    "loss_replicated": replicated_loss,
+}))
+"""
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.distribute is TensorFlow's; JAX and torch distribute differently",
+)
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"guidance": "so", "views": 1, "beta": 0.5},
+        {"guidance": "rrr", "beta": 0.5, "rrr_weight": 1.0},
+        {"guidance": "so", "views": 1, "beta": 1.0},
+    ],
+    ids=["segment_overlap", "input_gradient_penalty", "cross_entropy_only"],
+)
+def test_two_replicas_train_like_one_device(options):
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, json.dumps(options)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["max_weight_difference"] <= 1e-4 * result["weight_scale"], result
+    for single, replicated in zip(result["loss_single"], result["loss_replicated"]):
+        assert replicated == pytest.approx(single, rel=1e-4), result
