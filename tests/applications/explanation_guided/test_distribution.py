@@ -1,12 +1,14 @@
-"""`ExplanationGuidedClassifier` under `tf.distribute.MirroredStrategy`.
+"""`ExplanationGuidedClassifier` on two devices: TensorFlow's
+`MirroredStrategy` and JAX's `keras.distribution.DataParallel`.
 
-Two logical CPU devices are made in a fresh process (TensorFlow fixes its
+Two CPU devices are made in a fresh process (both frameworks fix their
 devices at start-up), the same model is trained on one device and on two
-replicas with the same global batch, and the weights must agree: the
-guidance terms (input gradients, GradCAM inside the loss) are computed per
-replica and the loss is reduced as single-device training reduces it.
+with the same global batch, and the weights must agree: the guidance terms
+(input gradients, GradCAM inside the loss) are computed on each device's
+images and the loss is reduced as single-device training reduces it.
 """
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -69,11 +71,55 @@ print(json.dumps({
 """
 
 
-@pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow",
-    reason="tf.distribute is TensorFlow's; JAX and torch distribute differently",
+JAX_SCRIPT = r"""
+import json
+import sys
+
+import jax
+import keras
+import numpy as np
+
+from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
+
+
+def train(distribution, options):
+    keras.distribution.set_distribution(distribution)
+    keras.utils.set_random_seed(0)
+    classifier = ImageClassifier("lenet5", (28, 28, 1), 3)
+    model = ExplanationGuidedClassifier(classifier, **options)
+    model.compile(optimizer=keras.optimizers.SGD(0.05))
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 3, 32)
+    masks = np.zeros((32, 28, 28), "float32")
+    masks[:, 6:22, 6:22] = 1.0
+    history = model.fit(
+        x, {"label": y, "mask": masks}, batch_size=16, epochs=2, shuffle=False,
+        verbose=0,
+    )
+    weights = [np.asarray(w) for w in classifier.get_weights()]
+    keras.distribution.set_distribution(None)
+    return weights, history.history["loss"]
+
+
+options = json.loads(sys.argv[1])
+assert len(jax.devices()) == 2
+single, single_loss = train(None, options)
+parallel = keras.distribution.DataParallel(devices=jax.devices())
+replicated, replicated_loss = train(parallel, options)
+moved = max(
+    float(np.max(np.abs(a - b))) for a, b in zip(single, replicated)
 )
-@pytest.mark.parametrize(
+scale = max(float(np.max(np.abs(a))) for a in single)
+print(json.dumps({
+    "max_weight_difference": moved,
+    "weight_scale": scale,
+    "loss_single": single_loss,
+    "loss_replicated": replicated_loss,
+}))
+"""
+
+OPTIONS = pytest.mark.parametrize(
     "options",
     [
         {"guidance": "so", "views": 1, "beta": 0.5},
@@ -82,13 +128,14 @@ print(json.dumps({
     ],
     ids=["segment_overlap", "input_gradient_penalty", "cross_entropy_only"],
 )
-def test_two_replicas_train_like_one_device(options):
-    env = dict(os.environ, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+
+
+def _run(script, options, env):
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, json.dumps(options)],
+        [sys.executable, "-c", script, json.dumps(options)],
         capture_output=True,
         text=True,
-        env=env,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env),
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -96,3 +143,28 @@ def test_two_replicas_train_like_one_device(options):
     assert result["max_weight_difference"] <= 1e-4 * result["weight_scale"], result
     for single, replicated in zip(result["loss_single"], result["loss_replicated"]):
         assert replicated == pytest.approx(single, rel=1e-4), result
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.distribute is TensorFlow's (the JAX test covers keras.distribution)",
+)
+@OPTIONS
+def test_two_tensorflow_replicas_train_like_one_device(options):
+    _run(SCRIPT, options, {"KERAS_BACKEND": "tensorflow"})
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow" or importlib.util.find_spec("jax") is None,
+    reason="run once, from the TensorFlow suite, in a JAX subprocess; needs jax",
+)
+@OPTIONS
+def test_jax_data_parallel_trains_like_one_device(options):
+    _run(
+        JAX_SCRIPT,
+        options,
+        {
+            "KERAS_BACKEND": "jax",
+            "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+        },
+    )
