@@ -31,26 +31,36 @@ tf.config.set_logical_device_configuration(
 import keras
 import numpy as np
 
-from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
+from keras_xai.applications import (
+    IMPACTX,
+    ExplanationGuidedClassifier,
+    ImageClassifier,
+)
 
 
 def train(strategy, options):
-    with strategy.scope():
-        keras.utils.set_random_seed(0)
-        classifier = ImageClassifier("lenet5", (28, 28, 1), 3)
-        model = ExplanationGuidedClassifier(classifier, **options)
-        # Plain SGD: a gradient off by the replica count shows in the weights.
-        model.compile(optimizer=keras.optimizers.SGD(0.05))
+    options = dict(options)
+    kind = options.pop("model", "guided")
     rng = np.random.default_rng(0)
     x = rng.random((32, 28, 28, 1)).astype("float32")
     y = rng.integers(0, 3, 32)
     masks = np.zeros((32, 28, 28), "float32")
     masks[:, 6:22, 6:22] = 1.0
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        classifier = ImageClassifier("lenet5", (28, 28, 1), 3)
+        if kind == "impactx":
+            model = IMPACTX(classifier, **options)
+            targets = {"class": y, "explanation": 2.0 * masks - 1.0}
+        else:
+            model = ExplanationGuidedClassifier(classifier, **options)
+            targets = {"label": y, "mask": masks}
+        # Plain SGD: a gradient off by the replica count shows in the weights.
+        model.compile(optimizer=keras.optimizers.SGD(0.05))
     history = model.fit(
-        x, {"label": y, "mask": masks}, batch_size=16, epochs=2, shuffle=False,
-        verbose=0,
+        x, targets, batch_size=16, epochs=2, shuffle=False, verbose=0
     )
-    return [np.asarray(w) for w in classifier.get_weights()], history.history["loss"]
+    return [np.asarray(w) for w in model.get_weights()], history.history["loss"]
 
 
 options = json.loads(sys.argv[1])
@@ -152,6 +162,18 @@ def _run(script, options, env):
 @OPTIONS
 def test_two_tensorflow_replicas_train_like_one_device(options):
     _run(SCRIPT, options, {"KERAS_BACKEND": "tensorflow"})
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="tf.distribute is TensorFlow's",
+)
+def test_impactx_under_mirrored_strategy():
+    # Its loss is Keras's compiled losses (already replica-aware). ABN is
+    # not compared: its attention branch's BatchNormalization normalises
+    # each replica's images by their own statistics, as in any Keras model,
+    # so two replicas legitimately differ from one device.
+    _run(SCRIPT, {"model": "impactx"}, {"KERAS_BACKEND": "tensorflow"})
 
 
 @pytest.mark.skipif(
