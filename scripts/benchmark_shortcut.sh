@@ -47,7 +47,7 @@ fi
 if [[ "$part" == anywhere || "$part" == all ]]; then
   bench anywhere lenet5 anywhere_lenet5 --arms ceiling floor rrr_decoy@0.0153787 \
     rrr_gradcam_decoy@1 so_1view cam_fit consistency_native rrr_background@0.0153787 \
-    impactx --seeds 0 1 2
+    impactx rrr_decoy_shuffled@0.0153787 --seeds 0 1 2
 fi
 if [[ "$part" == lenet5_variants || "$part" == all ]]; then
   bench ross lenet5 ross_lenet5 --arms rrr_gradcam_decoy@10 rrr_gradcam_decoy@100 \
