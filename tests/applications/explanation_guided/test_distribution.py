@@ -17,6 +17,20 @@ import sys
 import keras
 import pytest
 
+# Both scripts end by comparing the one-device and two-device runs.
+REPORT = r"""
+moved = max(
+    float(np.max(np.abs(a - b))) for a, b in zip(single, replicated)
+)
+scale = max(float(np.max(np.abs(a))) for a in single)
+print(json.dumps({
+    "max_weight_difference": moved,
+    "weight_scale": scale,
+    "loss_single": single_loss,
+    "loss_replicated": replicated_loss,
+}))
+"""
+
 SCRIPT = r"""
 import json
 import sys
@@ -68,16 +82,6 @@ single, single_loss = train(tf.distribute.get_strategy(), options)
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 assert mirrored.num_replicas_in_sync == 2
 replicated, replicated_loss = train(mirrored, options)
-moved = max(
-    float(np.max(np.abs(a - b))) for a, b in zip(single, replicated)
-)
-scale = max(float(np.max(np.abs(a))) for a in single)
-print(json.dumps({
-    "max_weight_difference": moved,
-    "weight_scale": scale,
-    "loss_single": single_loss,
-    "loss_replicated": replicated_loss,
-}))
 """
 
 
@@ -117,16 +121,6 @@ assert len(jax.devices()) == 2
 single, single_loss = train(None, options)
 parallel = keras.distribution.DataParallel(devices=jax.devices())
 replicated, replicated_loss = train(parallel, options)
-moved = max(
-    float(np.max(np.abs(a - b))) for a, b in zip(single, replicated)
-)
-scale = max(float(np.max(np.abs(a))) for a in single)
-print(json.dumps({
-    "max_weight_difference": moved,
-    "weight_scale": scale,
-    "loss_single": single_loss,
-    "loss_replicated": replicated_loss,
-}))
 """
 
 OPTIONS = pytest.mark.parametrize(
@@ -142,7 +136,7 @@ OPTIONS = pytest.mark.parametrize(
 
 def _run(script, options, env):
     done = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(options)],
+        [sys.executable, "-c", script + REPORT, json.dumps(options)],
         capture_output=True,
         text=True,
         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **env),
