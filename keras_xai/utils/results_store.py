@@ -1,9 +1,15 @@
 """`ResultsStore`: finished measurements of a long experiment, kept on disk."""
 
+import contextlib
 import datetime
 import json
 import os
 import platform
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one process per file.
+    fcntl = None
 
 
 class ResultsStore:
@@ -13,6 +19,11 @@ class ResultsStore:
     and `put(key, value)` after it, so an interrupted experiment rerun with
     the same settings skips what it already measured. Results saved under
     different settings are ignored (the settings are part of the file).
+
+    Several processes may share one file if they measure different runs
+    (e.g. two lanes of a benchmark, each with its own arms): every write
+    merges the runs already on disk under a lock, so none is lost. On
+    platforms without `fcntl` (Windows) use one process per file.
 
     Args:
         path: str. The JSON file.
@@ -35,19 +46,8 @@ class ResultsStore:
             )
         self.path = os.fspath(path)
         self.settings = json.loads(json.dumps(settings))
-        self.runs = {}
         self.extra = {}
-        if os.path.isfile(self.path):
-            try:
-                with open(self.path) as file:
-                    saved = json.load(file)
-            except json.JSONDecodeError as error:
-                raise ValueError(
-                    f"Results file {self.path!r} is not valid JSON ({error}); "
-                    "move it away to start afresh"
-                ) from None
-            if saved.get("settings") == self.settings:
-                self.runs = saved.get("runs", {})
+        self.runs = self._read_runs()
 
     @classmethod
     def for_experiment(cls, args, ignore=()):
@@ -95,14 +95,51 @@ class ResultsStore:
         self.save()
 
     def save(self):
-        """Writes settings, runs and `extra` (e.g. summary tables) atomically."""
+        """Writes settings, runs and `extra` (e.g. summary tables) atomically.
+
+        Runs that another process stored in the file under the same settings
+        since this store read it are merged in first (this store's own runs
+        win for a key both hold).
+        """
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
-        temporary = self.path + ".tmp"
-        with open(temporary, "w") as file:
-            json.dump(
-                {"settings": self.settings, "runs": self.runs, **self.extra},
-                file,
-                indent=1,
-            )
-        os.replace(temporary, self.path)
+        with self._locked():
+            on_disk = self._read_runs()
+            self.runs = {**on_disk, **self.runs}
+            temporary = f"{self.path}.{os.getpid()}.tmp"
+            with open(temporary, "w") as file:
+                json.dump(
+                    {"settings": self.settings, "runs": self.runs, **self.extra},
+                    file,
+                    indent=1,
+                )
+            os.replace(temporary, self.path)
+
+    def _read_runs(self):
+        """The runs stored in the file under this store's settings, or `{}`."""
+        if not os.path.isfile(self.path):
+            return {}
+        try:
+            with open(self.path) as file:
+                saved = json.load(file)
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"Results file {self.path!r} is not valid JSON ({error}); "
+                "move it away to start afresh"
+            ) from None
+        if saved.get("settings") != self.settings:
+            return {}
+        return saved.get("runs", {})
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """Holds an exclusive lock on `<path>.lock` (no-op without fcntl)."""
+        if fcntl is None:
+            yield
+            return
+        with open(self.path + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)

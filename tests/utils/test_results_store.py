@@ -1,5 +1,7 @@
 import argparse
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -67,3 +69,45 @@ def test_finish_writes_the_summary_time_and_machine(tmp_path):
     assert saved["finished"] and saved["machine"]
     store.finish()
     assert "table" not in json.loads((tmp_path / "results.json").read_text())
+
+
+def test_two_stores_on_one_file_keep_each_others_runs(tmp_path):
+    path = tmp_path / "results.json"
+    first = ResultsStore(path, {"epochs": 3})
+    second = ResultsStore(path, {"epochs": 3})
+    first.put("ce/0", {"accuracy": 0.5})
+    second.put("rrr/0", {"accuracy": 0.8})
+    first.put("ce/1", {"accuracy": 0.6})
+    saved = json.loads(path.read_text())["runs"]
+    assert saved == {
+        "ce/0": {"accuracy": 0.5},
+        "rrr/0": {"accuracy": 0.8},
+        "ce/1": {"accuracy": 0.6},
+    }
+    # A store's own value wins for a key both hold.
+    second.put("ce/0", {"accuracy": 0.7})
+    assert json.loads(path.read_text())["runs"]["ce/0"] == {"accuracy": 0.7}
+    # Runs under other settings are not merged in.
+    ResultsStore(path, {"epochs": 4}).put("x/0", {"accuracy": 0.1})
+    assert json.loads(path.read_text())["runs"] == {"x/0": {"accuracy": 0.1}}
+
+
+_PUT_MANY = """
+import sys
+from keras_xai.utils.results_store import ResultsStore
+store = ResultsStore(sys.argv[1], {"epochs": 3})
+for index in range(25):
+    store.put(f"{sys.argv[2]}/{index}", {"accuracy": index})
+"""
+
+
+def test_concurrent_processes_lose_no_run(tmp_path):
+    path = tmp_path / "results.json"
+    workers = [
+        subprocess.Popen([sys.executable, "-c", _PUT_MANY, str(path), name])
+        for name in ("a", "b", "c")
+    ]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0]
+    runs = json.loads(path.read_text())["runs"]
+    assert len(runs) == 75
+    assert runs["b/24"] == {"accuracy": 24}
