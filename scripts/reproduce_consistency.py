@@ -49,7 +49,9 @@ CONSISTENCY_VARIANTS = {
     "consistency_native": {"distance_size": "native"},
     "consistency_eps0.03": {"epsilon": 0.03},
 }
-ALL_METHODS = ("none", "hnm", "focal", *CONSISTENCY_VARIANTS)
+# Hard-negative-mining rules: L / max L (the default) and ψ(L) = tanh(L).
+HNM_VARIANTS = {"hnm": {}, "hnm_tanh": {"psi": "tanh"}}
+ALL_METHODS = ("none", *HNM_VARIANTS, "focal", *CONSISTENCY_VARIANTS)
 DEBIASING_METHODS = ("hnm", "focal", "consistency")
 BIASES = ("brighten", "darken", "scale")
 FOCAL_GAMMA = 2.0
@@ -102,8 +104,8 @@ def options_for(method, args, log_dir=None):
             "log_dir": log_dir,
             **CONSISTENCY_VARIANTS[method],
         }
-    if method == "hnm":
-        return {"every": args.every, "start_epoch": 1}
+    if method in HNM_VARIANTS:
+        return {"every": args.every, "start_epoch": 1, **HNM_VARIANTS[method]}
     if method == "focal":
         return {"gamma": FOCAL_GAMMA}
     return {}
@@ -121,7 +123,11 @@ def train(backbone, method, seed, x, y, classes, epochs, args, options):
         seed=seed,
         num_classes=classes if method == "focal" else None,
     )
-    kind = "consistency" if method in CONSISTENCY_VARIANTS else method
+    kind = method
+    if method in CONSISTENCY_VARIANTS:
+        kind = "consistency"
+    elif method in HNM_VARIANTS:
+        kind = "hnm"
     setup = reweighting_setup(kind, dataset, **options)
     model.compile(
         optimizer=keras.optimizers.Adam(1e-3), loss=setup.loss, metrics=["accuracy"]
@@ -146,6 +152,30 @@ def train(backbone, method, seed, x, y, classes, epochs, args, options):
     if kind == "consistency":
         distances = [result.distances for result in reweighting.results]
     return model, history, distances, seconds
+
+
+def weight_statistics(weights):
+    """How concentrated one round's weights are: mean, median, share below
+    0.05, effective sample size `(Σw)² / (N Σw²)` and the share of the total
+    weight carried by the heaviest 1 %."""
+    weights = np.sort(np.asarray(weights, "float64"))
+    total = weights.sum()
+    if total <= 0:
+        return {
+            "mean": 0.0,
+            "median": 0.0,
+            "below_0.05": 1.0,
+            "ess": 0.0,
+            "top1_share": 0.0,
+        }
+    top = max(1, len(weights) // 100)
+    return {
+        "mean": float(weights.mean()),
+        "median": float(np.median(weights)),
+        "below_0.05": float(np.mean(weights < 0.05)),
+        "ess": float(total**2 / (len(weights) * np.sum(weights**2))),
+        "top1_share": float(weights[-top:].sum() / total),
+    }
 
 
 def top_fifth(weights, distances=None):
@@ -188,7 +218,7 @@ def comparison(data, args, store):
                 log_dir = None
                 if method == "consistency" and seed == args.seeds[0]:
                     log_dir = os.path.join(args.output_dir, f"diagnostics_{backbone}")
-                model, _, _, seconds = train(
+                model, history, _, seconds = train(
                     backbone,
                     method,
                     seed,
@@ -207,10 +237,10 @@ def comparison(data, args, store):
                     f"{backbone} {method} seed {seed}: accuracy {accuracy:.4f}, "
                     f"GradCAM mIoU {score:.4f} ({seconds:.0f} s)"
                 )
-                store.put(
-                    key,
-                    {"accuracy": accuracy, "miou": score, "train_seconds": seconds},
-                )
+                run = {"accuracy": accuracy, "miou": score, "train_seconds": seconds}
+                if history and method != "focal":
+                    run["weight_rounds"] = [weight_statistics(w) for w in history]
+                store.put(key, run)
 
 
 def biased(x, kind, rng, fraction=0.8):

@@ -7,7 +7,6 @@ from keras_xai.training.attribution_targets import (
 )
 from keras_xai.training.consistency_reweighting import (
     CAM_EXPLAINERS,
-    PSI_FUNCTIONS,
     ConsistencyResult,
     ConsistencyReweighting,
     ExplanationConsistency,
@@ -23,6 +22,7 @@ from keras_xai.training.hard_negative_mining import (
     hard_negative_weights,
     loss_weights,
 )
+from keras_xai.training.psi import PSI_FUNCTIONS
 from keras_xai.training.reweighting import (
     REWEIGHTING_METHODS,
     ReweightingSetup,

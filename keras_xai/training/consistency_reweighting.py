@@ -23,6 +23,7 @@ from keras import ops
 from keras_xai.backend import compile_function, no_grad, value_and_grad
 from keras_xai.explainers.by_name import EXPLAINERS, cam_explainer_names
 from keras_xai.explainers.cam import CAMExplainer, select_scores, upsample_maps
+from keras_xai.training.psi import PSI_FUNCTIONS, check_psi
 from keras_xai.training.reweighting_callback import (
     ReweightingCallback,
     apply_floor,
@@ -39,14 +40,6 @@ from keras_xai.visualization.consistency_figures import save_consistency_example
 
 # The CAMs of the explainer registry: `g(x)` must be a [0, 1] map.
 CAM_EXPLAINERS = {name: EXPLAINERS[name] for name in cam_explainer_names()}
-
-# ψ maps a squared distance in [0, ∞) monotonically to [0, 1) (the paper's
-# Table V: tanh, softsign and arctan1 = 2·arctan(x)/π).
-PSI_FUNCTIONS = {
-    "tanh": np.tanh,
-    "softsign": lambda d: d / (1.0 + np.abs(d)),
-    "arctan": lambda d: 2.0 * np.arctan(d) / np.pi,
-}
 
 # Where D compares the two heatmaps: upsampled to the image (the paper's
 # g(f(x)) shares the image's size) or at the CAM's own resolution.
@@ -131,15 +124,6 @@ class ConsistencyResult:
 def check_epsilon(epsilon):
     """Validates the FGSM step `epsilon`, a finite number > 0."""
     return check_number(epsilon, "epsilon", low=0.0, low_inclusive=False)
-
-
-def check_psi(psi):
-    """Validates the name of the mapping `ψ`."""
-    if not isinstance(psi, str) or psi not in PSI_FUNCTIONS:
-        raise ValueError(
-            f"`psi` must be one of {sorted(PSI_FUNCTIONS)}. Received: psi={psi!r}"
-        )
-    return psi
 
 
 def check_distance_size(distance_size):

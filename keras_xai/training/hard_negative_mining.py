@@ -10,6 +10,12 @@ Eq. (5) `Σ v_i L_i` "coincides" with HNM; keras_xai makes that a weight in
 - default: `w_i = L_i / max_j L_j`, the cross-entropy normalised by the
   largest one in the training set (monotone in the loss, the hardest
   sample gets 1);
+- `psi="tanh"` (or another `ψ` of the consistency rule): `w_i = ψ(L_i)`,
+  the explanation-consistency weight with the loss as the hardness
+  score. `L / max L` is set by the single worst sample of the training set
+  (often a mislabelled image), so most samples get weights near 0 and a
+  few of the hardest carry much of the total weight; `ψ(L)` saturates
+  instead (measured in `applications/explanation_consistency/`);
 - `fraction=q`: OHEM's selection, `w_i = 1` for the `q·N` samples with the
   highest loss and 0 for the others.
 
@@ -25,6 +31,7 @@ from keras import ops
 from keras_xai.backend import compile_function, no_grad
 from keras_xai.explainers.cam import select_scores
 from keras_xai.models.model_split import logits_model
+from keras_xai.training.psi import PSI_FUNCTIONS, check_psi
 from keras_xai.training.reweighting_callback import (
     ReweightingCallback,
     apply_floor,
@@ -66,23 +73,41 @@ def check_fraction(fraction):
     return check_number(fraction, "fraction", 0.0, 1.0, low_inclusive=False)
 
 
-def loss_weights(losses, fraction=None, floor=0.0):
+def check_hardness_rule(fraction, psi):
+    """Validates `fraction` and `psi`, of which at most one may be set."""
+    fraction = check_fraction(fraction)
+    if psi is not None:
+        psi = check_psi(psi)
+        if fraction is not None:
+            raise ValueError(
+                "Pass at most one of `fraction` and `psi` (two weighting "
+                f"rules). Received: fraction={fraction}, psi={psi!r}"
+            )
+    return fraction, psi
+
+
+def loss_weights(losses, fraction=None, floor=0.0, psi=None):
     """Hard-negative-mining weights from per-sample losses (numpy).
 
     Args:
         losses: float array `(N,)`, non-negative.
-        fraction: float in (0, 1] or `None`. `None`: `L / max(L)`; a
-            number: 1 for the `ceil(fraction·N)` highest losses (ties broken
-            by index), 0 for the rest. Defaults to `None`.
+        fraction: float in (0, 1] or `None`. `None`: `L / max(L)` (or
+            `ψ(L)` with `psi`); a number: 1 for the `ceil(fraction·N)`
+            highest losses (ties broken by index), 0 for the rest. Defaults
+            to `None`.
         floor: float in [0, 1]. Minimum weight. Defaults to `0.0`.
+        psi: str or `None`. `"tanh"`, `"softsign"` or `"arctan"`: weights
+            `ψ(L)`. Defaults to `None` (`L / max(L)`).
 
     Returns:
         float32 array `(N,)` in [floor, 1].
     """
     losses = np.asarray(losses, "float64")
-    fraction = check_fraction(fraction)
+    fraction, psi = check_hardness_rule(fraction, psi)
     floor = check_floor(floor)
-    if fraction is None:
+    if psi is not None:
+        weights = PSI_FUNCTIONS[psi](losses)
+    elif fraction is None:
         peak = losses.max(initial=0.0)
         weights = losses / peak if peak > 0 else np.zeros_like(losses)
     else:
@@ -142,7 +167,14 @@ class PerSampleLoss:
 
 
 def hard_negative_weights(
-    model, inputs, labels, fraction=None, floor=0.0, batch_size=256, verbose=False
+    model,
+    inputs,
+    labels,
+    fraction=None,
+    floor=0.0,
+    batch_size=256,
+    verbose=False,
+    psi=None,
 ):
     """Hard-negative-mining weights of a training set, in one call.
 
@@ -155,6 +187,8 @@ def hard_negative_weights(
         floor: float in [0, 1]. Minimum weight. Defaults to `0.0`.
         batch_size: int. Defaults to 256.
         verbose: bool. Progress bar. Defaults to `False`.
+        psi: str or `None`. Weights `ψ(L)`, see `loss_weights`. Defaults
+            to `None`.
 
     Returns:
         A `HardNegativeResult`.
@@ -169,17 +203,22 @@ def hard_negative_weights(
         Shrivastava et al., "Training Region-based Object Detectors with
         Online Hard Example Mining", CVPR 2016.
     """
-    fraction = check_fraction(fraction)
+    fraction, psi = check_hardness_rule(fraction, psi)
     floor = check_floor(floor)
     return _result(
-        PerSampleLoss(model, batch_size), inputs, labels, fraction, floor, verbose
+        PerSampleLoss(model, batch_size),
+        inputs,
+        labels,
+        (fraction, floor, psi),
+        verbose,
     )
 
 
-def _result(per_sample_loss, inputs, labels, fraction, floor, verbose):
+def _result(per_sample_loss, inputs, labels, rule, verbose):
+    """`rule`: `(fraction, floor, psi)` of `loss_weights`."""
     losses, predictions = per_sample_loss(inputs, labels, verbose=verbose)
     return HardNegativeResult(
-        weights=loss_weights(losses, fraction, floor),
+        weights=loss_weights(losses, *rule),
         losses=losses.astype("float32"),
         misclassified=predictions != np.asarray(labels),
         predictions=predictions.astype("int32"),
@@ -192,8 +231,8 @@ class HardNegativeMining(ReweightingCallback):
     The hard-negative-mining baseline of explanation-consistency reweighting,
     with the same schedule (`every`, `start_epoch`), memory (`epochs`,
     `history`, `results`) and `log_dir` diagnostics (`weights_epoch_XXXX.npz`,
-    `weight_histograms.png`). Weights: `L / max L` or, with `fraction`, the
-    hardest fraction at 1 (see the module docstring).
+    `weight_histograms.png`). Weights: `L / max L`, with `psi` `ψ(L)`, or,
+    with `fraction`, the hardest fraction at 1 (see the module docstring).
 
     Args:
         dataset: `SampleWeightDataset`. The data `fit` reads; `dataset.y`
@@ -208,6 +247,8 @@ class HardNegativeMining(ReweightingCallback):
         verbose: bool. Progress bar and a summary per round. Defaults to
             `False`.
         log_dir: str or `None`. Diagnostics directory. Defaults to `None`.
+        psi: str or `None`. `"tanh"`, `"softsign"` or `"arctan"`: weights
+            `ψ(L)`. Defaults to `None` (`L / max L`).
 
     Example:
 
@@ -231,6 +272,7 @@ class HardNegativeMining(ReweightingCallback):
         batch_size=256,
         verbose=False,
         log_dir=None,
+        psi=None,
     ):
         super().__init__(
             dataset,
@@ -239,7 +281,7 @@ class HardNegativeMining(ReweightingCallback):
             verbose=verbose,
             log_dir=log_dir,
         )
-        self.fraction = check_fraction(fraction)
+        self.fraction, self.psi = check_hardness_rule(fraction, psi)
         self.floor = check_floor(floor)
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self._per_sample_loss = None
@@ -258,7 +300,6 @@ class HardNegativeMining(ReweightingCallback):
             self._per_sample_loss,
             self.dataset.x,
             self.dataset.y,
-            self.fraction,
-            self.floor,
+            (self.fraction, self.floor, self.psi),
             self.verbose,
         )

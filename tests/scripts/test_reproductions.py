@@ -66,6 +66,10 @@ def test_consistency_reproduction(tmp_path):
     saved = _saved(tmp_path / "results.json")
     for method in ("none", "hnm", "focal", "consistency"):
         assert 0.0 <= saved["runs"][f"lenet5/{method}/0"]["accuracy"] <= 1.0
+    # Reweighting runs record how concentrated each round's weights are.
+    rounds = saved["runs"]["lenet5/hnm/0"]["weight_rounds"]
+    assert rounds and 0.0 < rounds[-1]["ess"] <= 1.0
+    assert "weight_rounds" not in saved["runs"]["lenet5/none/0"]
     shares = saved["runs"]["debias/scale/consistency"]["unbiased_share_top20"]
     assert len(shares) == 2 and all(0.0 <= s <= 1.0 for s in shares)
     assert os.path.isfile(tmp_path / "debiasing_scale.png")
@@ -88,6 +92,19 @@ def test_ensembles_reproduction(tmp_path):
         assert len(methods["GradCAM"]["iou_by_size"]) == 2
     assert 0.0 <= saved["runs"]["multitask"]["attribute_accuracy"] <= 1.0
     assert os.path.isfile(tmp_path / "iou_by_size_bagging.png")
+
+
+def test_consistency_weight_statistics():
+    script = _load("reproduce_consistency")
+    uniform = script.weight_statistics(np.ones(200))
+    assert uniform["ess"] == pytest.approx(1.0)
+    assert uniform["top1_share"] == pytest.approx(0.01)
+    assert uniform["below_0.05"] == 0.0
+    # One sample holding all the weight: an effective sample size of 1 / N.
+    spike = script.weight_statistics(np.r_[np.zeros(199), 1.0])
+    assert spike["ess"] == pytest.approx(1 / 200)
+    assert spike["top1_share"] == 1.0 and spike["below_0.05"] == 0.995
+    assert script.weight_statistics(np.zeros(5))["ess"] == 0.0
 
 
 def test_consistency_top_fifth_breaks_ties_by_distance():

@@ -39,6 +39,23 @@ def test_loss_weights_formulas():
         loss_weights(losses, floor=-0.1)
 
 
+def test_loss_weights_psi_rule_saturates_instead_of_normalising():
+    losses = np.array([0.01, 0.1, 0.5, 10.0])
+    np.testing.assert_allclose(loss_weights(losses, psi="tanh"), np.tanh(losses))
+    np.testing.assert_allclose(
+        loss_weights(losses, psi="softsign", floor=0.2),
+        0.2 + 0.8 * losses / (1.0 + losses),
+        rtol=1e-6,
+    )
+    # One outlier sets L / max L for everyone; ψ(L) does not depend on it.
+    assert loss_weights(losses)[1] < 0.011
+    assert loss_weights(losses, psi="tanh")[1] > 0.099
+    with pytest.raises(ValueError, match="`psi` must be one of"):
+        loss_weights(losses, psi="sigmoid")
+    with pytest.raises(ValueError, match="at most one of `fraction` and `psi`"):
+        loss_weights(losses, fraction=0.5, psi="tanh")
+
+
 @pytest.mark.multi_backend
 def test_hard_negative_weights_are_normalised_cross_entropy():
     model = tiny_classifier(seed=0)
@@ -49,6 +66,8 @@ def test_hard_negative_weights_are_normalised_cross_entropy():
     np.testing.assert_allclose(result.losses, losses, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(result.weights, losses / losses.max(), rtol=1e-4)
     assert result.weights.max() == 1.0 and result.weights.dtype == np.float32
+    saturated = hard_negative_weights(model, images, labels, psi="tanh")
+    np.testing.assert_allclose(saturated.weights, np.tanh(losses), rtol=1e-4)
     np.testing.assert_array_equal(
         result.misclassified, predict_classes(model, images) != labels
     )
@@ -68,6 +87,8 @@ def test_hard_negative_bad_inputs():
         HardNegativeMining(data, every=0)
     with pytest.raises(ValueError, match="`fraction`"):
         HardNegativeMining(data, fraction=2.0)
+    with pytest.raises(ValueError, match="`psi` must be one of"):
+        HardNegativeMining(data, psi="relu")
     with pytest.raises(ValueError, match="`dataset` must be a keras_xai"):
         HardNegativeMining(images)
 
