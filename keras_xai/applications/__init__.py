@@ -1,4 +1,4 @@
-"""Public models: classifiers with a CAM split (and, later, IMPACTX etc.)."""
+"""Public models: the classifiers and the models trained with explanations."""
 
 from keras_xai.applications.abn import ABN
 from keras_xai.applications.backbones import ARCHITECTURES
@@ -11,6 +11,7 @@ from keras_xai.applications.explanation_guided import (
     ExplanationGuidedClassifier,
     fit_two_phase,
 )
+from keras_xai.applications.guided_model import GuidedModel
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.imagenet_weights import imagenet_weights_file
 from keras_xai.applications.impactx import IMPACTX
@@ -33,6 +34,7 @@ __all__ = [
     "EnsembleHistory",
     "ExplanationEnsemble",
     "ExplanationGuidedClassifier",
+    "GuidedModel",
     "IMPACTX",
     "ImageClassifier",
     "ModelSplit",

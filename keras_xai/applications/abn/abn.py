@@ -2,9 +2,8 @@
 
 import keras
 
-from keras_xai.applications.compile_config import CompileConfigMixin
+from keras_xai.applications.guided_model import GuidedModel, is_auto
 from keras_xai.applications.image_classifier import ImageClassifier
-from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.applications.preset_io import PresetMixin
 from keras_xai.layers.attention_branch import AttentionBranch
 from keras_xai.models.model_split import default_feature_layer, model_split
@@ -15,7 +14,7 @@ _OUTPUT_KEYS = ("class", "explanation", "attention_class")
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class ABN(PresetMixin, CompileConfigMixin, keras.Model):
+class ABN(PresetMixin, GuidedModel):
     """Attention Branch Network: attention from a CAM gates the classifier.
 
     Built from an `ImageClassifier` `A` cut at a 4-D feature layer:
@@ -163,47 +162,39 @@ class ABN(PresetMixin, CompileConfigMixin, keras.Model):
         self.image_shape = image_shape
         self.num_classes = classifier.num_classes
 
-    def compile(
-        self,
-        optimizer="auto",
-        loss="auto",
-        loss_weights="auto",
-        metrics="auto",
-        **kwargs,
-    ):
-        """Compiles with ABN's loss `CE(attention) + CE(perception)` by default.
+    config_arguments = (
+        "filters",
+        "kernel_size",
+        "feature_layer",
+        "init_from_classifier",
+    )
+
+    def compile_defaults(self, arguments):
+        """ABN's loss `CE(attention) + CE(perception)` and class accuracy.
+
+        `compile` defaults: Adam (learning rate 1e-3); `loss`
+        `SparseCategoricalCrossentropy` on `"class"` and on
+        `"attention_class"`; `loss_weights` both 1 (the paper's plain sum)
+        with the default loss, none with a custom one; `metrics`
+        `{"class": ["accuracy"]}`.
 
         Args:
-            optimizer: `"auto"` (Adam, learning rate 1e-3) or any Keras
-                optimizer.
-            loss: `"auto"` (`SparseCategoricalCrossentropy` on `"class"` and
-                on `"attention_class"`) or a Keras loss dict.
-            loss_weights: `"auto"` (both 1, the paper's plain sum, with the
-                default loss; none with a custom one) or a dict.
-            metrics: `"auto"` (`{"class": ["accuracy"]}`) or Keras metrics.
-            **kwargs: forwarded to `keras.Model.compile`.
+            arguments: dict. The compile arguments as passed.
+
+        Returns:
+            A dict of defaults.
         """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-3)
-        if loss_weights == "auto":
-            # The paper's plain sum; a custom loss brings its own weights.
-            loss_weights = (
-                {"class": 1.0, "attention_class": 1.0} if loss == "auto" else None
-            )
-        if loss == "auto":
-            loss = {
+        custom_loss = not is_auto(arguments.get("loss", "auto"))
+        return {
+            "loss": {
                 "class": keras.losses.SparseCategoricalCrossentropy(),
                 "attention_class": keras.losses.SparseCategoricalCrossentropy(),
-            }
-        if metrics == "auto":
-            metrics = {"class": ["accuracy"]}
-        super().compile(
-            optimizer=optimizer,
-            loss=loss,
-            loss_weights=loss_weights,
-            metrics=metrics,
-            **kwargs,
-        )
+            },
+            "loss_weights": None
+            if custom_loss
+            else {"class": 1.0, "attention_class": 1.0},
+            "metrics": {"class": ["accuracy"]},
+        }
 
     def fit(self, x=None, y=None, *args, **kwargs):
         # Labels given as arrays are checked before training starts: an
@@ -289,40 +280,3 @@ class ABN(PresetMixin, CompileConfigMixin, keras.Model):
                     f"argmax(y, axis=-1)). Received: y[{key!r}] of shape {shape}"
                 )
         return labels
-
-    def get_config(self):
-        return {
-            "classifier": keras.saving.serialize_keras_object(self.classifier),
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "feature_layer": self.feature_layer,
-            "init_from_classifier": self.init_from_classifier,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**deserialize_classifier(config))
-
-    @classmethod
-    def from_architecture(
-        cls, architecture, image_shape, num_classes, weights=None, **kwargs
-    ):
-        """Builds an untrained ABN on a fresh `ImageClassifier`.
-
-        Args:
-            architecture: str. An `ImageClassifier` architecture.
-            image_shape: tuple `(H, W, C)`.
-            num_classes: int.
-            weights: backbone weights (see `ImageClassifier`); the ABN
-                starts from them. Defaults to `None`.
-            **kwargs: `ABN` arguments.
-
-        Returns:
-            An `ABN` model.
-        """
-        classifier = ImageClassifier(
-            architecture, image_shape, num_classes, weights=weights
-        )
-        return cls(classifier, **kwargs)

@@ -3,9 +3,8 @@
 import keras
 import numpy as np
 
-from keras_xai.applications.compile_config import CompileConfigMixin
+from keras_xai.applications.guided_model import GuidedModel
 from keras_xai.applications.image_classifier import ImageClassifier
-from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.backend import no_grad
 from keras_xai.explainers.by_name import ExplainerCache
 from keras_xai.explainers.cam import GradCAM
@@ -110,7 +109,7 @@ class EnsembleHistory(keras.callbacks.History):
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class ExplanationEnsemble(CompileConfigMixin, keras.Model):
+class ExplanationEnsemble(GuidedModel):
     """An ensemble of classifiers that predicts and explains by averaging.
 
     Holds `num_members` copies of one `ImageClassifier` architecture (the
@@ -258,12 +257,14 @@ class ExplanationEnsemble(CompileConfigMixin, keras.Model):
                 gets fresh copies.
             **kwargs: forwarded to every `keras.Model.compile`.
         """
-        if _is_auto(optimizer):
-            optimizer = keras.optimizers.Adam(1e-3)
-        if _is_auto(loss):
-            loss = keras.losses.SparseCategoricalCrossentropy()
-        if _is_auto(metrics):
-            metrics = ["accuracy"]
+        arguments = self.resolve_compile_arguments(
+            optimizer=optimizer, loss=loss, metrics=metrics
+        )
+        optimizer, loss, metrics = (
+            arguments["optimizer"],
+            arguments["loss"],
+            arguments["metrics"],
+        )
         for member in self.members:
             member.compile(
                 optimizer=_fresh_copy(optimizer),
@@ -275,6 +276,13 @@ class ExplanationEnsemble(CompileConfigMixin, keras.Model):
             # ensemble whether or not the member has trained yet.
             member.optimizer.build(member.trainable_variables)
         super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compile_defaults(self, arguments):
+        """Cross-entropy on the averaged probabilities and accuracy."""
+        return {
+            "loss": keras.losses.SparseCategoricalCrossentropy(),
+            "metrics": ["accuracy"],
+        }
 
     def fit(
         self,
@@ -441,19 +449,11 @@ class ExplanationEnsemble(CompileConfigMixin, keras.Model):
             for member in self.members
         ]
 
-    def get_config(self):
-        return {
-            "classifier": self._classifier_config,
-            "num_members": self.num_members,
-            "strategy": self.strategy,
-            "seed": self.seed,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
+    config_arguments = ("num_members", "strategy", "seed")
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**deserialize_classifier(config))
+    def classifier_config(self):
+        """The config of the classifier the members were cloned from."""
+        return self._classifier_config
 
 
 def _reinitialize_head(member, seed):
@@ -515,10 +515,6 @@ def _check_rows(values, name, num_samples):
             f"Received: {name}.shape={array.shape}"
         )
     return array
-
-
-def _is_auto(value):
-    return isinstance(value, str) and value == "auto"
 
 
 def _fresh_copy(value):

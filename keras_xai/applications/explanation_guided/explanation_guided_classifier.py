@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_xai.applications.compile_config import CompileConfigMixin
+from keras_xai.applications.guided_model import GuidedModel
 from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.backend import replicas_in_sync
 from keras_xai.explainers.cam import grad_cam_of_features, head_gradients
@@ -42,7 +42,7 @@ _TARGET_KEYS = ("label", "mask")
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
+class ExplanationGuidedClassifier(GuidedModel):
     """A classifier whose loss also asks its explanations to sit on the object.
 
     Wraps any functional classifier that ends with a softmax (e.g.
@@ -267,11 +267,11 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
                 "ExplanationGuidedClassifier computes its own loss "
                 "(beta·CE + (1 − beta)·guidance); do not pass `loss` to compile()"
             )
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-3)
-        if metrics == "auto":
-            metrics = ["accuracy"]
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
+
+    def compile_defaults(self, arguments):
+        """Accuracy on the labels (the loss is the model's own)."""
+        return {"metrics": ["accuracy"]}
 
     # --- Loss -------------------------------------------------------------
 
@@ -465,21 +465,17 @@ class ExplanationGuidedClassifier(CompileConfigMixin, keras.Model):
 
     # --- Config -----------------------------------------------------------
 
-    def get_config(self):
-        return {
-            "classifier": keras.saving.serialize_keras_object(self.classifier),
-            "beta": self.beta,
-            "views": self.views,
-            "temperature": self.temperature,
-            "blur_kernel_size": self.blur_kernel_size,
-            "feature_layer": self.feature_layer,
-            "cam_mode": self.cam_mode,
-            "guidance": self.guidance,
-            "rrr_weight": self.rrr_weight,
-            "epsilon": self.epsilon,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
+    config_arguments = (
+        "beta",
+        "views",
+        "temperature",
+        "blur_kernel_size",
+        "feature_layer",
+        "cam_mode",
+        "guidance",
+        "rrr_weight",
+        "epsilon",
+    )
 
     @classmethod
     def from_config(cls, config):

@@ -2,9 +2,8 @@
 
 import keras
 
-from keras_xai.applications.compile_config import CompileConfigMixin
+from keras_xai.applications.guided_model import GuidedModel
 from keras_xai.applications.image_classifier import ImageClassifier
-from keras_xai.applications.nested_config import deserialize_classifier
 from keras_xai.applications.preset_io import PresetMixin
 from keras_xai.layers.explanation_decoder import ExplanationDecoder
 from keras_xai.models.model_split import logits_tensor
@@ -14,7 +13,7 @@ _M_OUTPUTS = ("logits", "penultimate")
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class IMPACTX(PresetMixin, CompileConfigMixin, keras.Model):
+class IMPACTX(PresetMixin, GuidedModel):
     """IMPACTX: a dual-branch model whose second branch learns explanations.
 
     Built from a stage-1 classifier `A = softmax(M(x))`:
@@ -153,44 +152,39 @@ class IMPACTX(PresetMixin, CompileConfigMixin, keras.Model):
         self.image_shape = image_shape
         self.num_classes = classifier.num_classes
 
-    def compile(
-        self,
-        optimizer="auto",
-        loss="auto",
-        loss_weights="auto",
-        metrics="auto",
-        **kwargs,
-    ):
-        """Compiles with IMPACTX's loss `CE + λ·MSE` unless told otherwise.
+    config_arguments = (
+        "latent_dim",
+        "classifier_units",
+        "decoder_filters",
+        "decoder_blocks",
+        "explanation_weight",
+        "m_output",
+        "freeze_classifier",
+        "init_lep_from_classifier",
+    )
+
+    def compile_defaults(self, arguments):
+        """IMPACTX's loss `CE + λ·MSE` and class accuracy.
+
+        `compile` defaults: Adam (learning rate 1e-3); `loss`
+        `{"class": SparseCategoricalCrossentropy, "explanation":
+        MeanSquaredError}`; `loss_weights` `{"class": 1, "explanation": λ}`;
+        `metrics` `{"class": ["accuracy"]}`.
 
         Args:
-            optimizer: `"auto"` (Adam, learning rate 1e-3) or any Keras
-                optimizer.
-            loss: `"auto"` (`{"class": SparseCategoricalCrossentropy,
-                "explanation": MeanSquaredError}`) or a Keras loss dict.
-            loss_weights: `"auto"` (`{"class": 1, "explanation": λ}`) or a
-                dict.
-            metrics: `"auto"` (`{"class": ["accuracy"]}`) or Keras metrics.
-            **kwargs: forwarded to `keras.Model.compile`.
+            arguments: dict. The compile arguments as passed.
+
+        Returns:
+            A dict of defaults.
         """
-        if optimizer == "auto":
-            optimizer = keras.optimizers.Adam(1e-3)
-        if loss == "auto":
-            loss = {
+        return {
+            "loss": {
                 "class": keras.losses.SparseCategoricalCrossentropy(),
                 "explanation": keras.losses.MeanSquaredError(),
-            }
-        if loss_weights == "auto":
-            loss_weights = {"class": 1.0, "explanation": self.explanation_weight}
-        if metrics == "auto":
-            metrics = {"class": ["accuracy"]}
-        super().compile(
-            optimizer=optimizer,
-            loss=loss,
-            loss_weights=loss_weights,
-            metrics=metrics,
-            **kwargs,
-        )
+            },
+            "loss_weights": {"class": 1.0, "explanation": self.explanation_weight},
+            "metrics": {"class": ["accuracy"]},
+        }
 
     def fit(self, x=None, y=None, *args, **kwargs):
         # Checked before training starts: on JAX an error raised inside the
@@ -216,47 +210,6 @@ class IMPACTX(PresetMixin, CompileConfigMixin, keras.Model):
                     f"(H, W) = {tuple(self.image_shape[:2])}, the decoder's output. "
                     f"Received targets of per-image shape {shape}"
                 )
-
-    def get_config(self):
-        return {
-            "classifier": keras.saving.serialize_keras_object(self.classifier),
-            "latent_dim": self.latent_dim,
-            "classifier_units": self.classifier_units,
-            "decoder_filters": self.decoder_filters,
-            "decoder_blocks": self.decoder_blocks,
-            "explanation_weight": self.explanation_weight,
-            "m_output": self.m_output,
-            "freeze_classifier": self.freeze_classifier,
-            "init_lep_from_classifier": self.init_lep_from_classifier,
-            "name": self.name,
-            "trainable": self.trainable,
-        }
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**deserialize_classifier(config))
-
-    @classmethod
-    def from_architecture(
-        cls, architecture, image_shape, num_classes, weights=None, **kwargs
-    ):
-        """Builds an untrained IMPACTX with a fresh stage-1 classifier.
-
-        Args:
-            architecture: str. An `ImageClassifier` architecture.
-            image_shape: tuple `(H, W, C)`.
-            num_classes: int.
-            weights: backbone weights for the stage-1 classifier (see
-                `ImageClassifier`). Defaults to `None`.
-            **kwargs: `IMPACTX` arguments.
-
-        Returns:
-            An `IMPACTX` model.
-        """
-        classifier = ImageClassifier(
-            architecture, image_shape, num_classes, weights=weights
-        )
-        return cls(classifier, **kwargs)
 
 
 def _dense_input(logits):

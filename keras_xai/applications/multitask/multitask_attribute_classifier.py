@@ -5,7 +5,7 @@ import collections
 import keras
 import numpy as np
 
-from keras_xai.applications.compile_config import CompileConfigMixin
+from keras_xai.applications.guided_model import GuidedModel
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.backend import no_grad
 from keras_xai.explainers.by_name import ExplainerCache
@@ -34,7 +34,7 @@ Attributes:
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
-class MultitaskAttributeClassifier(CompileConfigMixin, keras.Model):
+class MultitaskAttributeClassifier(GuidedModel):
     """One backbone, a class head and an attribute head (multitask learning).
 
     The backbone is that of `ImageClassifier(architecture, image_shape, ...)`
@@ -183,57 +183,36 @@ class MultitaskAttributeClassifier(CompileConfigMixin, keras.Model):
     def num_attributes(self):
         return len(self.attribute_names)
 
-    def compile(
-        self,
-        optimizer="auto",
-        loss="auto",
-        loss_weights="auto",
-        metrics="auto",
-        **kwargs,
-    ):
-        """Compiles with CE on classes and binary CE on attributes by default.
+    def compile_defaults(self, arguments):
+        """CE on classes, binary CE on attributes, and their accuracies.
+
+        `compile` defaults: Adam (learning rate 1e-3); `loss`
+        `{"class": SparseCategoricalCrossentropy, "attributes":
+        BinaryCrossentropy}`, plus `"group": SparseCategoricalCrossentropy`
+        with a hierarchy; `loss_weights` `{"class": 1, "attributes":
+        attribute_weight, "group": group_weight}`; `metrics` class accuracy
+        and attribute binary accuracy (and group accuracy).
 
         Args:
-            optimizer: `"auto"` (Adam, learning rate 1e-3) or any Keras
-                optimizer.
-            loss: `"auto"` (`{"class": SparseCategoricalCrossentropy,
-                "attributes": BinaryCrossentropy}`, plus `"group":
-                SparseCategoricalCrossentropy` with a hierarchy) or a Keras
-                loss dict.
-            loss_weights: `"auto"` (`{"class": 1, "attributes":
-                attribute_weight, "group": group_weight}`) or a dict.
-            metrics: `"auto"` (class accuracy and attribute binary accuracy)
-                or Keras metrics.
-            **kwargs: forwarded to `keras.Model.compile`.
+            arguments: dict. The compile arguments as passed.
+
+        Returns:
+            A dict of defaults.
         """
-        has_groups = self.hierarchy is not None
-        if _is_auto(optimizer):
-            optimizer = keras.optimizers.Adam(1e-3)
-        if _is_auto(loss):
-            loss = {
-                "class": keras.losses.SparseCategoricalCrossentropy(),
-                "attributes": keras.losses.BinaryCrossentropy(),
-            }
-            if has_groups:
-                loss["group"] = keras.losses.SparseCategoricalCrossentropy()
-        if _is_auto(loss_weights):
-            loss_weights = {"class": 1.0, "attributes": self.attribute_weight}
-            if has_groups:
-                loss_weights["group"] = self.group_weight
-        if _is_auto(metrics):
-            metrics = {
-                "class": ["accuracy"],
-                "attributes": [keras.metrics.BinaryAccuracy(name="accuracy")],
-            }
-            if has_groups:
-                metrics["group"] = ["accuracy"]
-        super().compile(
-            optimizer=optimizer,
-            loss=loss,
-            loss_weights=loss_weights,
-            metrics=metrics,
-            **kwargs,
-        )
+        loss = {
+            "class": keras.losses.SparseCategoricalCrossentropy(),
+            "attributes": keras.losses.BinaryCrossentropy(),
+        }
+        loss_weights = {"class": 1.0, "attributes": self.attribute_weight}
+        metrics = {
+            "class": ["accuracy"],
+            "attributes": [keras.metrics.BinaryAccuracy(name="accuracy")],
+        }
+        if self.hierarchy is not None:
+            loss["group"] = keras.losses.SparseCategoricalCrossentropy()
+            loss_weights["group"] = self.group_weight
+            metrics["group"] = ["accuracy"]
+        return {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
 
     def fit(self, x=None, y=None, *args, **kwargs):
         """`keras.Model.fit`, checking in-memory attribute targets first.
@@ -421,6 +400,27 @@ class MultitaskAttributeClassifier(CompileConfigMixin, keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    @classmethod
+    def from_architecture(
+        cls, architecture, image_shape, num_classes, weights=None, **kwargs
+    ):
+        """The model on a fresh backbone: its own constructor, which takes
+        the architecture (it builds its backbone, it wraps no classifier).
+
+        Args:
+            architecture: str. An `ImageClassifier` architecture.
+            image_shape: tuple `(H, W, C)`.
+            num_classes: int.
+            weights: backbone weights (see `ImageClassifier`). Defaults to
+                `None`.
+            **kwargs: the other constructor arguments (`attribute_names`,
+                ...).
+
+        Returns:
+            A `MultitaskAttributeClassifier`.
+        """
+        return cls(architecture, image_shape, num_classes, weights=weights, **kwargs)
 
 
 def _check_attribute_names(names):
