@@ -15,6 +15,7 @@ from keras_xai.training.consistency_reweighting import (
 )
 from keras_xai.training.explanation_logger import ExplanationLogger
 from keras_xai.training.explanation_targets_dataset import ExplanationTargetsDataset
+from keras_xai.training.focus_monitor import FocusMonitor, mosaic_copy
 from keras_xai.training.hard_negative_mining import (
     HardNegativeMining,
     HardNegativeResult,
@@ -37,6 +38,7 @@ __all__ = [
     "ConsistencyResult",
     "ConsistencyReweighting",
     "ExplanationConsistency",
+    "FocusMonitor",
     "HardNegativeMining",
     "HardNegativeResult",
     "PSI_FUNCTIONS",
@@ -46,6 +48,7 @@ __all__ = [
     "ReweightingSetup",
     "SampleWeightDataset",
     "consistency_weights",
+    "mosaic_copy",
     "hard_negative_weights",
     "loss_weights",
     "reweighting_setup",

@@ -18,6 +18,7 @@ from keras_xai.visualization.plots import (
     plot_per_seed,
     plot_perturbation_curves,
     plot_randomization_curve,
+    plot_score_against_accuracy,
     plot_sweep,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "plot_perturbation_curves",
     "plot_randomization_curve",
     "plot_per_seed",
+    "plot_score_against_accuracy",
     "plot_sweep",
     "save_image_grid",
 ]

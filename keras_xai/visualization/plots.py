@@ -352,6 +352,97 @@ def plot_per_seed(
     return _save(figure, ax, title, path, dpi)
 
 
+def plot_score_against_accuracy(
+    runs_by_method,
+    path,
+    ylabel="median Focus (higher is better)",
+    title=None,
+    chance=None,
+    figsize=(4.5, 3.4),
+    dpi=100,
+):
+    """A score against accuracy as a model trains, one colour per method.
+
+    Each run (e.g. a seed) is a line through its checkpoints in training
+    order, so the figure shows whether the score rises with accuracy.
+
+    Args:
+        runs_by_method: dict `{method name: runs}`, each run a pair
+            `(accuracies, scores)` of array-likes `(E,)`, one entry per
+            checkpoint.
+        path: str or path-like. Where to write the PNG; must end in ".png".
+        ylabel: str. Label of the y axis. Defaults to
+            `"median Focus (higher is better)"`.
+        title: str or `None`. Defaults to `None`.
+        chance: float or `None`. Draws a dashed line at this score (0.5 for
+            Focus). Defaults to `None`.
+        figsize: tuple. `(width, height)` in inches. Defaults to `(4.5, 3.4)`.
+        dpi: int. Pixels per inch. Defaults to `100`.
+
+    Returns:
+        `path`, unchanged.
+
+    Raises:
+        ValueError: if a method has no runs, a run is not a pair of finite
+            arrays of one length, or `path`, `figsize` or `dpi` are invalid.
+
+    Example:
+
+    ```python
+    monitor = FocusMonitor(x_test, y_test, ["gradcam"])
+    model.fit(x, y, epochs=10, callbacks=[monitor])
+    runs = {"GradCAM": [([r["accuracy"] for r in monitor.history],
+                         [r["gradcam"]["median"] for r in monitor.history])]}
+    plot_score_against_accuracy(runs, "focus_vs_accuracy.png", chance=0.5)
+    ```
+    """
+    if not isinstance(runs_by_method, dict) or not runs_by_method:
+        raise ValueError(
+            "`runs_by_method` must be a non-empty dict of method name -> runs. "
+            f"Received: {type(runs_by_method).__name__}"
+        )
+    figure, ax = _figure(figsize, dpi, path)
+    for method, runs in runs_by_method.items():
+        if not isinstance(runs, (list, tuple)) or not runs:
+            raise ValueError(
+                f"`runs_by_method[{method!r}]` must be a non-empty list of "
+                "(accuracies, scores) pairs."
+            )
+        color = None
+        for index, run in enumerate(runs):
+            if not isinstance(run, (list, tuple)) or len(run) != 2:
+                raise ValueError(
+                    f"`runs_by_method[{method!r}][{index}]` must be a pair "
+                    "(accuracies, scores)."
+                )
+            pair = _check_series(
+                {"accuracies": run[0], "scores": run[1]},
+                f"runs_by_method[{method!r}][{index}]",
+                ndim=1,
+            )
+            if pair["accuracies"].shape != pair["scores"].shape:
+                raise ValueError(
+                    f"`runs_by_method[{method!r}][{index}]`: accuracies and "
+                    f"scores differ in length ({pair['accuracies'].shape[0]} "
+                    f"vs {pair['scores'].shape[0]})."
+                )
+            (line,) = ax.plot(
+                pair["accuracies"],
+                pair["scores"],
+                marker="o",
+                markersize=3,
+                color=color,
+                label=method if index == 0 else None,
+            )
+            color = line.get_color()
+    if chance is not None:
+        ax.axhline(check_finite(float(chance), "chance"), ls="--", c="grey", lw=1)
+    ax.set_xlabel("test accuracy (higher is better)")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize="small")
+    return _save(figure, ax, title, path, dpi)
+
+
 def _check_series(value, name, ndim):
     if not isinstance(value, dict) or not value:
         raise ValueError(

@@ -77,6 +77,53 @@ def test_consistency_reproduction(tmp_path):
 
 
 @pytest.mark.large
+def test_focus_during_training(tmp_path):
+    script = _load("focus_during_training")
+    for setting in ("ten_class", "two_class"):
+        script.main(["--quick", "--setting", setting, "--output-dir", str(tmp_path)])
+    saved = _saved(tmp_path / "results.json")
+    run = saved["runs"]["two_class/lenet5/0"]
+    assert run["classes"] == [1, 8]
+    # Epoch 0 (untrained) and then one checkpoint per epoch trained.
+    epochs = [c["epoch"] for c in run["checkpoints"]]
+    assert epochs == list(range(len(epochs))) and len(epochs) >= 2
+    for checkpoint in run["checkpoints"]:
+        assert set(checkpoint) >= {"accuracy", "GradCAM", "LRP", "random"}
+        assert 0.0 <= checkpoint["GradCAM"]["median"] <= 1.0
+    # The control ignores the model: the same score at every checkpoint.
+    assert len({c["random"]["median"] for c in run["checkpoints"]}) == 1
+    assert os.path.isfile(tmp_path / "focus_vs_accuracy_two_class.png")
+    table = _saved(tmp_path / "correlations_ten_class_lenet5.json")["methods"]
+    assert "pearson" not in table["random"]
+    # A rerun trains nothing: every run is stored.
+    store = script.main(["--quick", "--output-dir", str(tmp_path)])
+    assert set(store.runs) == {"ten_class/lenet5/0", "two_class/lenet5/0"}
+
+
+def test_focus_during_training_correlations():
+    script = _load("focus_during_training")
+
+    def result(accuracies, medians):
+        return {
+            "checkpoints": [
+                {"accuracy": a, "GradCAM": {"median": m}}
+                for a, m in zip(accuracies, medians)
+            ]
+        }
+
+    runs = [
+        result([0.1, 0.5, 0.8, 0.9], [0.5, 0.6, 0.7, 0.8]),
+        result([0.1, 0.6, 0.85], [0.5, 0.55, 0.52]),
+    ]
+    table = script.correlations(runs, "GradCAM")
+    assert table["checkpoints"] == 7
+    assert table["spearman_per_run"] == pytest.approx([1.0, 0.5])
+    assert 0.0 < table["pearson"] < 1.0
+    flat = [result([0.1, 0.5, 0.9], [0.5, 0.5, 0.5])]
+    assert script.correlations(flat, "GradCAM") is None
+
+
+@pytest.mark.large
 def test_ensembles_reproduction(tmp_path):
     script = _load("reproduce_ensembles")
     script.main(["--quick", "--data", "digits", "--output-dir", str(tmp_path)])

@@ -10,6 +10,7 @@ from keras_xai.visualization.plots import (
     plot_per_seed,
     plot_perturbation_curves,
     plot_randomization_curve,
+    plot_score_against_accuracy,
     plot_sweep,
 )
 
@@ -186,3 +187,44 @@ def test_plot_per_seed(tmp_path):
         plot_per_seed({"a": [1.0]}, tmp_path / "x.png", xlabel="a", references=[1])
     with pytest.raises(ValueError, match=r"\.png"):
         plot_per_seed({"a": [1.0]}, tmp_path / "x.jpg", xlabel="a")
+
+
+def test_score_against_accuracy_one_colour_per_method(tmp_path, monkeypatch):
+    drawn = []
+    original = plots._save
+
+    def recording_save(figure, ax, title, path, dpi):
+        for line in ax.get_lines():
+            drawn.append((line.get_label(), line.get_color(), line.get_xydata()))
+        return original(figure, ax, title, path, dpi)
+
+    monkeypatch.setattr(plots, "_save", recording_save)
+    runs = {
+        "GradCAM": [([0.1, 0.8, 0.9], [0.5, 0.7, 0.75]), ([0.1, 0.85], [0.5, 0.8])],
+        "random": [([0.1, 0.8, 0.9], [0.5, 0.5, 0.49])],
+    }
+    path = plot_score_against_accuracy(runs, tmp_path / "f.png", chance=0.5)
+    _read_png(path)
+    # Lines in order: GradCAM seed 0, GradCAM seed 1, random, the chance line.
+    assert len(drawn) == 4
+    (first, colour, _), (_, second_colour, second), (label, other, _), _ = drawn
+    assert first == "GradCAM" and label == "random"
+    # The two GradCAM seeds share a colour; the random maps have their own.
+    assert colour == second_colour and other != colour
+    np.testing.assert_allclose(second, [[0.1, 0.5], [0.85, 0.8]])
+    np.testing.assert_allclose(drawn[3][2][:, 1], 0.5)
+
+
+@pytest.mark.parametrize(
+    "runs, match",
+    [
+        ({}, "non-empty dict"),
+        ({"a": []}, "non-empty list"),
+        ({"a": [([0.1, 0.2],)]}, "must be a pair"),
+        ({"a": [([0.1, 0.2], [0.5])]}, "differ in length"),
+        ({"a": [([0.1, np.nan], [0.5, 0.6])]}, "finite"),
+    ],
+)
+def test_score_against_accuracy_bad_input(tmp_path, runs, match):
+    with pytest.raises(ValueError, match=match):
+        plot_score_against_accuracy(runs, tmp_path / "f.png")
