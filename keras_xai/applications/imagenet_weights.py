@@ -1,33 +1,63 @@
-"""Offline resolution of ImageNet weights for `keras.applications` backbones.
+"""ImageNet weights of the `keras.applications` backbones, fetched like Keras.
 
-Nothing in keras_xai may try the network: ImageNet weights are used only when
-the file `keras.applications` would download is already in the Keras cache.
+`weights="imagenet"` downloads the file `keras.applications` would (its URL
+and its published hash) into the Keras cache once, verified, and uses the
+cached file from then on; with `KERAS_XAI_OFFLINE=1` nothing is downloaded
+and a missing file is an error naming where to put it.
 """
 
 import os
 
-# File names `keras.applications` caches for `include_top=False`.
-_NOTOP_FILES = {
-    "vgg16": "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "resnet50": "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    "efficientnet_b2": "efficientnetb2_notop.h5",
-    "mobilenet": "mobilenet_1_0_{size}_tf_no_top.h5",
+from keras_xai.utils.download import fetch_file, keras_home
+
+_BASE = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+# `include_top=False` files: name, URL and hash as `keras.applications`
+# publishes them. Keras gives no hash for MobileNet's files: they are
+# downloaded unverified, as `keras.applications.MobileNet` does.
+IMAGENET_WEIGHTS = {
+    "vgg16": (
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        _BASE + "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "6d6bbae143d832006294945121d1f1fc",
+    ),
+    "resnet50": (
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        _BASE + "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "4d473c1dd8becc155b73f8504c6f6626",
+    ),
+    "efficientnet_b2": (
+        "efficientnetb2_notop.h5",
+        "https://storage.googleapis.com/keras-applications/efficientnetb2_notop.h5",
+        "111f8e2ac8aa800a7a99e3239f7bfb39",
+    ),
+    "mobilenet": (
+        "mobilenet_1_0_{size}_tf_no_top.h5",
+        _BASE + "mobilenet/mobilenet_1_0_{size}_tf_no_top.h5",
+        None,
+    ),
 }
 _MOBILENET_SIZES = (128, 160, 192, 224)
 
 
 def keras_cache_dir():
     """Returns the directory where Keras caches downloaded model files."""
-    base = os.environ.get("KERAS_HOME") or os.path.join(
-        os.path.expanduser("~"), ".keras"
-    )
-    if not os.access(base, os.W_OK) and not os.environ.get("KERAS_HOME"):
-        base = os.path.join("/tmp", ".keras")
-    return os.path.join(base, "models")
+    return os.path.join(keras_home(), "models")
+
+
+def _entry(architecture, image_size):
+    if architecture not in IMAGENET_WEIGHTS:
+        raise ValueError(
+            f"No ImageNet weights exist for architecture={architecture!r}. "
+            f"Available: {sorted(IMAGENET_WEIGHTS)}"
+        )
+    size = image_size if image_size in _MOBILENET_SIZES else 224
+    fname, origin, file_hash = IMAGENET_WEIGHTS[architecture]
+    return fname.format(size=size), origin.format(size=size), file_hash
 
 
 def imagenet_weights_file(architecture, image_size):
-    """Returns the expected cache path of a backbone's ImageNet weights.
+    """Returns the cache path of a backbone's ImageNet weights.
 
     Args:
         architecture: str. One of `"vgg16"`, `"resnet50"`,
@@ -36,19 +66,33 @@ def imagenet_weights_file(architecture, image_size):
             192 and 224 (other sizes use the 224 file, as Keras does).
 
     Returns:
-        The absolute path the file must have.
+        The absolute path the file has once fetched.
     """
-    if architecture not in _NOTOP_FILES:
-        raise ValueError(
-            f"No ImageNet weights exist for architecture={architecture!r}. "
-            f"Available: {sorted(_NOTOP_FILES)}"
-        )
-    size = image_size if image_size in _MOBILENET_SIZES else 224
-    return os.path.join(keras_cache_dir(), _NOTOP_FILES[architecture].format(size=size))
+    fname, _, _ = _entry(architecture, image_size)
+    return os.path.join(keras_cache_dir(), fname)
+
+
+def fetch_imagenet_weights(architecture, image_size):
+    """The cached, verified ImageNet weights file, downloaded if missing.
+
+    Args:
+        architecture: str. See `imagenet_weights_file`.
+        image_size: int. Input side.
+
+    Returns:
+        The path of the file in the Keras cache.
+
+    Raises:
+        FileNotFoundError: missing and `KERAS_XAI_OFFLINE` is set.
+        ConnectionError: the download failed.
+        ValueError: the downloaded file does not match its hash (removed).
+    """
+    fname, origin, file_hash = _entry(architecture, image_size)
+    return fetch_file(fname, origin, file_hash=file_hash, cache_subdir="models")
 
 
 def resolve_weights(architecture, weights, image_size):
-    """Maps a `weights` argument to what `keras.applications` may load offline.
+    """Maps a `weights` argument to the file `keras.applications` loads.
 
     Args:
         architecture: str. Backbone name.
@@ -56,24 +100,17 @@ def resolve_weights(architecture, weights, image_size):
         image_size: int. Input side.
 
     Returns:
-        `None`, `"imagenet"` (the file is cached, so Keras will not download)
-        or the path.
+        `None` or the path of the weights file (for `"imagenet"`, the
+        cached file, downloaded first if needed).
 
     Raises:
-        FileNotFoundError: when the ImageNet file or the given path is absent.
+        FileNotFoundError: when the given path is absent, or the ImageNet
+            file is missing and downloads are off.
     """
     if weights is None:
         return None
-    if weights == "imagenet":
-        path = imagenet_weights_file(architecture, image_size)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(
-                f"ImageNet weights for {architecture!r} are not in the Keras cache "
-                "and keras_xai never downloads them. Put the file "
-                f"{os.path.basename(path)!r} (the one keras.applications "
-                f"downloads) at {path}, or use weights=None."
-            )
-        return "imagenet"
+    if isinstance(weights, str) and weights == "imagenet":
+        return fetch_imagenet_weights(architecture, image_size)
     if not os.path.isfile(str(weights)):
         raise FileNotFoundError(
             f"`weights` must be None, 'imagenet' or an existing file. "
