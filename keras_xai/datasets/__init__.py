@@ -20,6 +20,7 @@ from keras_xai.datasets.cifar import load_cifar10, load_cifar100
 from keras_xai.datasets.cub import load_cub
 from keras_xai.datasets.decoy import make_decoy
 from keras_xai.datasets.default_dataset import Dataset, load_default_dataset
+from keras_xai.datasets.downloads import DATASET_ARCHIVES, fetch_dataset
 from keras_xai.datasets.idx import load_idx_dataset, read_idx
 from keras_xai.datasets.images import to_float_images
 from keras_xai.datasets.mask_dataset import MaskDataset
@@ -36,6 +37,8 @@ from keras_xai.datasets.stl10 import load_stl10, load_stl10_unlabeled
 from keras_xai.datasets.voc import load_voc_single_label
 
 __all__ = [
+    "DATASET_ARCHIVES",
+    "fetch_dataset",
     "Dataset",
     "MaskDataset",
     "cifar",

@@ -27,6 +27,7 @@ import numpy as np
 from keras_xai.datasets._image_files import check_choice
 from keras_xai.datasets._text_tables import require_file
 from keras_xai.datasets.default_dataset import Dataset
+from keras_xai.datasets.downloads import fetch_dataset
 from keras_xai.datasets.safe_pickle import load_file
 
 _PIXELS = 32 * 32 * 3
@@ -54,13 +55,15 @@ _LAYOUTS = {
 }
 
 
-def load_cifar10(path, version="auto"):
+def load_cifar10(path=None, version="auto"):
     """Loads CIFAR-10 from the original python or binary files.
 
     Args:
         path: str or path-like. The directory holding the batch files
             (`cifar-10-batches-py/` or `cifar-10-batches-bin/`), or its
             parent.
+            `None`: downloaded once into the Keras cache
+            (`fetch_dataset("cifar10")`). Defaults to `None`.
         version: str. `"python"`, `"binary"`, or `"auto"` to use whichever
             is there (the binary version when both are, as it needs no
             unpickling). Defaults to `"auto"`.
@@ -94,6 +97,8 @@ def load_cifar10(path, version="auto"):
     data.class_names[data.y_train[0]]  # 'frog'
     ```
     """
+    if path is None:
+        path = fetch_dataset("cifar10")
     directory, version = _find_version(path, "CIFAR-10", version)
     _, train_files, test_file = _LAYOUTS["CIFAR-10"][version]
     train = [_read_split(directory, name, version, "CIFAR-10") for name in train_files]
@@ -114,12 +119,14 @@ def load_cifar10(path, version="auto"):
     )
 
 
-def load_cifar100(path, label_mode="fine", version="auto"):
+def load_cifar100(path=None, label_mode="fine", version="auto"):
     """Loads CIFAR-100 from the original python or binary files.
 
     Args:
         path: str or path-like. The directory holding the files
             (`cifar-100-python/` or `cifar-100-binary/`), or its parent.
+            `None`: downloaded once into the Keras cache
+            (`fetch_dataset("cifar100")`). Defaults to `None`.
         label_mode: str. `"fine"` (100 classes) or `"coarse"` (20
             superclasses). Defaults to `"fine"`.
         version: str. `"python"`, `"binary"` or `"auto"` (see
@@ -146,6 +153,8 @@ def load_cifar100(path, label_mode="fine", version="auto"):
     ```
     """
     check_choice(label_mode, "label_mode", LABEL_MODES)
+    if path is None:
+        path = fetch_dataset("cifar100")
     directory, version = _find_version(path, "CIFAR-100", version)
     _, (train_file,), test_file = _LAYOUTS["CIFAR-100"][version]
     x_train, y_train = _read_split(

@@ -46,6 +46,7 @@ from keras_xai.datasets._text_tables import (
     read_id_table,
     read_table,
 )
+from keras_xai.datasets.downloads import fetch_dataset
 from keras_xai.datasets.mask_dataset import MaskDataset
 
 DIRECTORY = "CUB_200_2011"
@@ -53,7 +54,7 @@ SPLITS = ("train", "test")
 
 
 def load_cub(
-    path,
+    path=None,
     split="train",
     image_size=None,
     with_masks=True,
@@ -67,6 +68,10 @@ def load_cub(
 
     Args:
         path: str or path-like. The `CUB_200_2011` directory or its parent.
+            `None`: downloaded once into the Keras cache
+            (`fetch_dataset("cub")`). Defaults to `None`.
+            The download holds no segmentation masks (a separate archive):
+            `with_masks=True` needs them put in the directory's parent.
         split: str. `"train"` (5994 images) or `"test"` (5794), from
             `train_test_split.txt`. Defaults to `"train"`.
         image_size: `None`, int or `(height, width)`. Resize images
@@ -145,6 +150,8 @@ def load_cub(
             "`mask_threshold` must be a number in [0, 1). "
             f"Received: mask_threshold={mask_threshold!r}"
         )
+    if path is None:
+        path = fetch_dataset("cub")
     root = _find_root(path)
     parent = os.path.dirname(os.path.abspath(root))
     class_names = _read_class_names(os.path.join(root, "classes.txt"))

@@ -32,6 +32,7 @@ from keras_xai.datasets._image_files import (
     read_rgb,
 )
 from keras_xai.datasets._text_tables import parse_int, read_table
+from keras_xai.datasets.downloads import fetch_dataset
 from keras_xai.datasets.mask_dataset import MaskDataset
 
 # Class ids 1-37 in order: the breed prefixes of the image names.
@@ -80,7 +81,7 @@ _PET, _BACKGROUND, _BORDER = 1, 2, 3
 
 
 def load_oxford_pet(
-    path,
+    path=None,
     split="trainval",
     image_size=None,
     max_images=None,
@@ -93,6 +94,8 @@ def load_oxford_pet(
         path: str or path-like. The directory holding `images/` and
             `annotations/`, or its parent when that holds
             `oxford-iiit-pet/`.
+            `None`: downloaded once into the Keras cache
+            (`fetch_dataset("oxford_pet")`). Defaults to `None`.
         split: str. `"trainval"` (3680 images) or `"test"` (3669), the
             dataset's own split files. Defaults to `"trainval"`.
         image_size: `None`, int or `(height, width)`. Resize images
@@ -136,6 +139,8 @@ def load_oxford_pet(
     check_choice(border, "border", BORDER_MODES)
     image_size = check_image_size(image_size)
     max_images = check_max_images(max_images)
+    if path is None:
+        path = fetch_dataset("oxford_pet")
     root = _find_root(path)
     entries = _read_split(os.path.join(root, "annotations", f"{split}.txt"))
     if max_images is not None:

@@ -18,6 +18,7 @@ import numpy as np
 from keras_xai.datasets._image_files import check_max_images
 from keras_xai.datasets._text_tables import require_file
 from keras_xai.datasets.default_dataset import Dataset
+from keras_xai.datasets.downloads import fetch_dataset
 
 DIRECTORY = "stl10_binary"
 IMAGE_SIZE = 96
@@ -25,7 +26,7 @@ _IMAGE_BYTES = 3 * IMAGE_SIZE * IMAGE_SIZE
 _NUM_CLASSES = 10
 
 
-def load_stl10(path):
+def load_stl10(path=None):
     """Loads the labelled STL-10 images from the original binary files.
 
     The unlabelled images are not read (they are 2.7 GB); see
@@ -33,6 +34,8 @@ def load_stl10(path):
 
     Args:
         path: str or path-like. The `stl10_binary` directory or its parent.
+            `None`: downloaded once into the Keras cache
+            (`fetch_dataset("stl10")`). Defaults to `None`.
 
     Returns:
         A `keras_xai.datasets.Dataset` named `"stl10"`: uint8 images
@@ -55,6 +58,8 @@ def load_stl10(path):
     data.x_train.shape  # (5000, 96, 96, 3)
     ```
     """
+    if path is None:
+        path = fetch_dataset("stl10")
     directory = _find_directory(path)
     splits = []
     for split in ("train", "test"):
@@ -76,11 +81,13 @@ def load_stl10(path):
     return Dataset("stl10", *splits, _read_class_names(directory))
 
 
-def load_stl10_unlabeled(path, max_images=None):
+def load_stl10_unlabeled(path=None, max_images=None):
     """Loads the unlabelled STL-10 images (`unlabeled_X.bin`).
 
     Args:
         path: str or path-like. The `stl10_binary` directory or its parent.
+            `None`: downloaded once into the Keras cache
+            (`fetch_dataset("stl10")`). Defaults to `None`.
         max_images: int or `None`. Read only the first `max_images` images
             (the file holds 100000, 2.7 GB). Defaults to `None` (all).
 
@@ -99,6 +106,8 @@ def load_stl10_unlabeled(path, max_images=None):
     ```
     """
     max_images = check_max_images(max_images)
+    if path is None:
+        path = fetch_dataset("stl10")
     directory = _find_directory(path)
     images_path = require_file(
         os.path.join(directory, "unlabeled_X.bin"), "STL-10 image file"

@@ -36,6 +36,7 @@ from keras_xai.datasets._image_files import (
     read_rgb,
 )
 from keras_xai.datasets._text_tables import read_table
+from keras_xai.datasets.downloads import fetch_dataset
 from keras_xai.datasets.mask_dataset import MaskDataset
 
 # Segmentation values 1-20 in order; label = value - 1.
@@ -66,7 +67,7 @@ _VOID = 255
 
 
 def load_voc_single_label(
-    path, split="train", image_size=None, max_images=None, verbose=False
+    path=None, split="train", image_size=None, max_images=None, verbose=False
 ):
     """Loads the single-label images of a VOC 2012 segmentation split.
 
@@ -77,6 +78,8 @@ def load_voc_single_label(
     Args:
         path: str or path-like. The `VOC2012` directory, the `VOCdevkit`
             directory, or the directory holding `VOCdevkit/`.
+            `None`: downloaded once into the Keras cache
+            (`fetch_dataset("voc2012")`). Defaults to `None`.
         split: str. `"train"`, `"val"` (the paper's test split) or
             `"trainval"`. Defaults to `"train"`.
         image_size: `None`, int or `(height, width)`. Resize images
@@ -114,6 +117,8 @@ def load_voc_single_label(
     check_choice(split, "split", SPLITS)
     image_size = check_image_size(image_size)
     max_images = check_max_images(max_images)
+    if path is None:
+        path = fetch_dataset("voc2012")
     root = _find_root(path)
     split_path = os.path.join(root, "ImageSets", "Segmentation", f"{split}.txt")
     ids = [fields[0] for _, fields in read_table(split_path, "VOC split file", 1, 1)]
