@@ -2,11 +2,10 @@
 
 import numpy as np
 
-from keras_xai.datasets.default_dataset import Dataset, load_default_dataset
+from keras_xai.datasets import by_name
+from keras_xai.datasets.by_name import DATASETS
 
-BUILTIN = ("auto", "fashion_mnist", "digits")
-ON_DISK = ("cifar10", "cifar100", "stl10")
-DATASETS = BUILTIN + ON_DISK
+BUILTIN = by_name.BUILTIN_DATASETS
 
 
 class CommandError(ValueError):
@@ -18,8 +17,8 @@ def load(name, data_dir=None, train_size=None, test_size=None, seed=0):
 
     Args:
         name: str. One of `DATASETS`.
-        data_dir: str or `None`. Directory of the on-disk dataset
-            (required for CIFAR and STL-10; optional for Fashion-MNIST).
+        data_dir: str or `None`. Directory of the dataset (`None`: CIFAR
+            and STL-10 are downloaded once into the Keras cache).
         train_size: int or `None`. Random subset of the training split.
         test_size: int or `None`. First images of the test split.
         seed: int. Seed of the training subset.
@@ -29,36 +28,15 @@ def load(name, data_dir=None, train_size=None, test_size=None, seed=0):
     """
     if name not in DATASETS:
         raise CommandError(f"--data must be one of {DATASETS}; got {name!r}")
-    if name in BUILTIN:
-        data = load_default_dataset(name, path=data_dir)
-    else:
-        if data_dir is None:
-            raise CommandError(
-                f"--data {name} reads the dataset from disk: give its directory "
-                "with --data-dir (nothing is downloaded)"
-            )
-        data = _load_on_disk(name, data_dir)
+    try:
+        data = by_name.load(name, data_dir)
+    except (FileNotFoundError, ConnectionError) as error:
+        if name in BUILTIN or data_dir is not None:
+            raise
+        raise CommandError(
+            f"--data {name}: {error} Or give the dataset's directory with --data-dir."
+        ) from None
     return subsample(data, train_size, test_size, seed)
-
-
-def _load_on_disk(name, data_dir):
-    # Imported here so the command starts fast for the built-in datasets.
-    from keras_xai.datasets import cifar, stl10
-    from keras_xai.datasets.images import to_float_images
-
-    loaded = {
-        "cifar10": lambda: cifar.load_cifar10(data_dir),
-        "cifar100": lambda: cifar.load_cifar100(data_dir),
-        "stl10": lambda: stl10.load_stl10(data_dir),
-    }[name]()
-    return Dataset(
-        name,
-        to_float_images(loaded.x_train),
-        np.asarray(loaded.y_train, "int32"),
-        to_float_images(loaded.x_test),
-        np.asarray(loaded.y_test, "int32"),
-        tuple(loaded.class_names),
-    )
 
 
 def subsample(data, train_size=None, test_size=None, seed=0):

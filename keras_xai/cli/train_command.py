@@ -25,8 +25,8 @@ EPILOG = """examples:
   keras-xai train --method baseline --data fashion_mnist --epochs 3 --output-dir runs/a
   keras-xai train --method impactx --targets shap --shap-evals 500 --train-size 2000 \\
       --output-dir runs/impactx_shap
-  keras-xai train --method abn --data cifar10 --data-dir ~/data/cifar-10-batches-py \\
-      --preset lenet5_cifar10 --output-dir runs/abn_cifar10"""
+  keras-xai train --method abn --data cifar10 --preset lenet5_cifar10 \\
+      --output-dir runs/abn_cifar10   (CIFAR-10 downloaded once into ~/.keras)"""
 
 
 def add_parser(subparsers):
@@ -51,7 +51,9 @@ def add_parser(subparsers):
         help="dataset (default auto: Fashion-MNIST if installed, else digits)",
     )
     common.add_argument(
-        "--data-dir", help="directory of an on-disk dataset (CIFAR, STL-10)"
+        "--data-dir",
+        help="the dataset's directory (default: CIFAR and STL-10 are "
+        "downloaded once into the Keras cache)",
     )
     common.add_argument(
         "--architecture",

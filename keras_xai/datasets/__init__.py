@@ -16,6 +16,7 @@ from keras_xai.datasets import (
     stl10,
     voc,
 )
+from keras_xai.datasets.by_name import DATASETS, load
 from keras_xai.datasets.cifar import load_cifar10, load_cifar100
 from keras_xai.datasets.cub import load_cub
 from keras_xai.datasets.decoy import make_decoy
@@ -37,6 +38,8 @@ from keras_xai.datasets.stl10 import load_stl10, load_stl10_unlabeled
 from keras_xai.datasets.voc import load_voc_single_label
 
 __all__ = [
+    "DATASETS",
+    "load",
     "DATASET_ARCHIVES",
     "fetch_dataset",
     "Dataset",

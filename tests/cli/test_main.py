@@ -66,7 +66,10 @@ def test_bad_train_arguments_exit_2_with_message(argv, message, tmp_path, capsys
     assert not (tmp_path / "run.json").exists()
 
 
-def test_on_disk_data_without_directory_is_a_clear_error(tmp_path, capsys):
+def test_downloadable_data_offline_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    # No directory given: the dataset would be downloaded; offline it cannot.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setenv("KERAS_XAI_OFFLINE", "1")
     status, _, err = _run(
         [
             "train",
@@ -81,6 +84,7 @@ def test_on_disk_data_without_directory_is_a_clear_error(tmp_path, capsys):
     )
     assert status == 2
     assert "--data-dir" in err and "Traceback" not in err
+    assert "KERAS_XAI_OFFLINE" in err and "cifar-10-python.tar.gz" in err
 
 
 def test_missing_model_is_a_clear_error(tmp_path, capsys):
