@@ -4,7 +4,7 @@
 # the same command after an interruption.
 #
 #   bash scripts/benchmark_shortcut.sh \
-#     [calibration|lenet5|anywhere|lenet5_variants|vgg_small|all]
+#     [calibration|lenet5|anywhere|lenet5_variants|vgg_small|clean|all]
 #
 # Each part trains to convergence (early stopping on a validation split
 # carved from the training images) on the full Fashion-MNIST training set.
@@ -58,4 +58,10 @@ fi
 if [[ "$part" == vgg_small || "$part" == all ]]; then
   bench ross vgg_small ross_vgg_small --arms ceiling floor rrr_decoy@0.0153787 \
     so_1view consistency --seeds 0 1 2
+fi
+if [[ "$part" == clean || "$part" == all ]]; then
+  # IMPACTX against its own controls on the plain images (no shortcut):
+  # λ = 0, shuffled targets and the CE model trained on, paired to CE.
+  bench clean lenet5 clean_lenet5 --arms floor impactx impactx_no_target \
+    impactx_shuffled floor_continued --seeds 0 1 2 3 4
 fi

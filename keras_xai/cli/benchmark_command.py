@@ -51,7 +51,10 @@ def add_parser(subparsers):
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     shortcut.add_argument(
-        "--variant", default="ross", help="ross (default), margin or anywhere"
+        "--variant",
+        default="ross",
+        help="ross (default), margin, anywhere, or clean (no patch: every arm "
+        "on the plain images, e.g. IMPACTX against its controls)",
     )
     shortcut.add_argument(
         "--architecture", default="lenet5", help="mlp, lenet5 (default) or vgg_small"

@@ -9,7 +9,7 @@ from keras_xai.datasets.decoy import check_decoy_inputs, draw_patches
 from keras_xai.datasets.masks import object_masks
 from keras_xai.utils.validation import check_positive_int
 
-SHORTCUT_VARIANTS = ("ross", "margin", "anywhere")
+SHORTCUT_VARIANTS = ("ross", "margin", "anywhere", "clean")
 SHORTCUT_SPLITS = ("train", "random", "far", "none")
 
 ShortcutSplit = collections.namedtuple(
@@ -68,6 +68,9 @@ def make_shortcut_split(
       patch drawn at a position chosen uniformly among all positions where
       it touches no object pixel: its location carries no information, so
       a model cannot ignore it by discarding a few fixed input positions.
+    - `"clean"`: no patch in any split, the images as they are: the control
+      benchmark where every arm trains and is tested without a shortcut
+      (e.g. IMPACTX against its own controls on plain data).
 
     Args:
         images: array-like. uint8 images (0-255) or float images in [0, 1],
@@ -114,7 +117,9 @@ def make_shortcut_split(
         )
     patch_size = check_positive_int(patch_size, "patch_size")
     array, labels, num_classes = check_decoy_inputs(images, labels, num_classes)
-    if variant == "ross":
+    if variant == "clean":
+        split = "none"
+    if variant in ("ross", "clean"):
         pad = 0
     else:
         pad = check_positive_int(pad, "pad")

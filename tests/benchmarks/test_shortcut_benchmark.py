@@ -46,6 +46,28 @@ def test_data_splits(data):
     )
 
 
+def test_clean_variant_has_no_patch_anywhere(tmp_path):
+    x, y = _images(80, 0)
+    xt, yt = _images(20, 1)
+    clean = shortcut_benchmark_data(
+        x, y, xt, yt, variant="clean", num_classes=4, validation_size=20
+    )
+    assert clean.train.images.shape == (60, 20, 20, 1)
+    np.testing.assert_array_equal(clean.train.images, clean.clean_train.images)
+    # The plain images, split between training and validation.
+    both = np.concatenate([clean.train.images, clean.validation.images])[..., 0]
+    np.testing.assert_allclose(
+        np.sort(both.sum(axis=(1, 2))), np.sort(x.sum(axis=(1, 2)) / 255.0), rtol=1e-5
+    )
+    for split in (clean.train, clean.validation_random, *clean.test.values()):
+        assert split.decoy_masks.sum() == 0 and (split.patch_classes == -1).all()
+    bench = ShortcutBenchmark(clean, "mlp", tmp_path, max_epochs=1, batch_size=32)
+    bench.run(["ceiling", "floor"], seeds=[0], log=lambda line: None)
+    arms = bench.summary()["arms"]
+    assert arms["floor"]["gap_share"]["test_none"] is None
+    assert arms["ceiling"]["difference_to_floor"]["test_none"]["n"] == 1
+
+
 def test_bad_sizes_are_refused():
     x, y = _images(20, 0)
     with pytest.raises(ValueError, match="`validation_size` must leave"):

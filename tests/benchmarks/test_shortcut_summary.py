@@ -53,6 +53,19 @@ def test_no_gap_gives_no_share():
     assert summarize_runs(runs)["arms"]["floor"]["gap_share"]["test_random"] is None
 
 
+def test_clean_benchmark_has_no_gap_shares_but_paired_differences():
+    runs = {
+        "floor/seed0": _run("floor", 0, 0.80),
+        "ceiling/seed0": _run("ceiling", 0, 0.81),
+        "impactx/seed0": _run("impactx", 0, 0.85),
+    }
+    # A 0.01 "gap" between two identical trainings would make +0.05 "500 %".
+    assert summarize_runs(runs)["arms"]["impactx"]["gap_share"]["test_random"] > 4
+    arm = summarize_runs(runs, gap_shares=False)["arms"]["impactx"]
+    assert arm["gap_share"]["test_random"] is None
+    assert arm["difference_to_floor"]["test_random"]["mean"] == pytest.approx(0.05)
+
+
 def test_paired_bootstrap_ci():
     low, high = paired_bootstrap_ci([1.0, 1.0, 1.0])
     assert low == high == 1.0

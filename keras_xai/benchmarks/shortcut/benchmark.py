@@ -166,4 +166,4 @@ class ShortcutBenchmark:
 
     def summary(self):
         """`summarize_runs` of every stored run (see there)."""
-        return summarize_runs(self.store.runs)
+        return summarize_runs(self.store.runs, gap_shares=self.data.variant != "clean")

@@ -51,12 +51,15 @@ def _stats(values):
     }
 
 
-def summarize_runs(runs):
+def summarize_runs(runs, gap_shares=True):
     """Per-arm means, sample stds, gap shares and paired CIs against CE.
 
     Args:
         runs: dict `"<arm name>/seed<k>"` -> stored result (as written by
             `ShortcutBenchmark`).
+        gap_shares: bool. `False` leaves every gap share `None` (the
+            `"clean"` variant: ceiling and floor are the same training, so
+            their difference is noise, not a gap). Defaults to `True`.
 
     Returns:
         dict with `arms`: arm name -> {`seeds`, each metric's `{"mean",
@@ -89,7 +92,7 @@ def summarize_runs(runs):
         entry["gap_share"], entry["difference_to_floor"] = {}, {}
         for metric in _SPLIT_METRICS:
             share = None
-            if floor and ceiling:
+            if gap_shares and floor and ceiling:
                 low = summary["floor"][metric]["mean"]
                 gap = summary["ceiling"][metric]["mean"] - low
                 if gap > 0:
