@@ -45,7 +45,7 @@ from keras_xai.explainers import (
     IntegratedGradients,
     Saliency,
 )
-from keras_xai.metrics import iou, normalize_per_image, pearson_correlation
+from keras_xai.metrics import iou, overlap_pixels, pearson_correlation
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import draw_labelled_arrows, plot_sweep
 
@@ -84,18 +84,8 @@ def parse_args(argv):
     return args
 
 
-def pixel_overlap(maps, masks, threshold=0.3):
-    """Intersection and union in pixels of thresholded maps with masks."""
-    regions = normalize_per_image(maps) >= threshold
-    masks = masks.astype(bool)
-    return (
-        np.sum(regions & masks, axis=(1, 2)).astype("float64"),
-        np.sum(regions | masks, axis=(1, 2)).astype("float64"),
-    )
-
-
 def scores(maps, masks):
-    intersection, union = pixel_overlap(maps, masks)
+    intersection, union = overlap_pixels(maps, masks)
     return {
         "iou": float(np.mean(iou(maps, masks, threshold=0.3))),
         "pearson": float(np.mean(pearson_correlation(maps, masks, size=14))),

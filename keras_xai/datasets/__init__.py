@@ -16,6 +16,7 @@ from keras_xai.datasets import (
     stl10,
     voc,
 )
+from keras_xai.datasets.backgrounds import BACKGROUNDS, with_backgrounds
 from keras_xai.datasets.by_name import DATASETS, load
 from keras_xai.datasets.cifar import load_cifar10, load_cifar100
 from keras_xai.datasets.cub import load_cub
@@ -38,6 +39,8 @@ from keras_xai.datasets.stl10 import load_stl10, load_stl10_unlabeled
 from keras_xai.datasets.voc import load_voc_single_label
 
 __all__ = [
+    "BACKGROUNDS",
+    "with_backgrounds",
     "DATASETS",
     "load",
     "DATASET_ARCHIVES",

@@ -21,6 +21,7 @@ from keras_xai.metrics.localization import (
     iou,
     mean_iou,
     normalize_per_image,
+    overlap_pixels,
     pearson_correlation,
     pointing_game,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "iou",
     "lerf_curve",
     "mean_iou",
+    "overlap_pixels",
     "morf_curve",
     "normalize_per_image",
     "pearson_correlation",

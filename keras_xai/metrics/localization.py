@@ -65,17 +65,44 @@ def iou(maps, masks, threshold=0.3):
     "Improving Explanations of Image Classifiers: Ensembles and Multitask
     Learning", "IoU" with a default threshold of 0.3.
     """
-    maps = check_maps(maps, "maps")
-    masks = check_masks(masks, maps.shape)
-    threshold = check_number(threshold, "threshold", 0.0, 1.0)
-    span = maps.max(axis=(1, 2)) > maps.min(axis=(1, 2))
-    region = (normalize_per_image(maps) >= threshold) & span[:, None, None]
-    intersection = np.sum(region & masks, axis=(1, 2))
-    union = np.sum(region | masks, axis=(1, 2))
+    intersection, union = overlap_pixels(maps, masks, threshold)
     return np.where(union > 0, intersection / np.maximum(union, 1), 1.0)
 
 
 @declare_direction(HIGHER)
+def overlap_pixels(maps, masks, threshold=0.3):
+    """Intersection and union, in pixels, of thresholded maps with masks.
+
+    The pixel counts behind `iou` (Pazzani et al.'s tables report them):
+    each map is min-max normalised per image and thresholded at
+    `threshold`; a constant map has no region.
+
+    Args:
+        maps: array-like `(N, H, W)`. Attribution maps.
+        masks: array-like `(N, H, W)`. Binary ground-truth masks.
+        threshold: float in [0, 1]. Defaults to `0.3`.
+
+    Returns:
+        `(intersection, union)`: float64 numpy arrays `(N,)`.
+
+    Example:
+
+    ```python
+    inside, covered = overlap_pixels(gradcam_maps, object_masks(images))
+    ```
+    """
+    maps = check_maps(maps, "maps")
+    masks = check_masks(masks, maps.shape)
+    threshold = check_number(threshold, "threshold", 0.0, 1.0)
+    # A constant map has no region (min-max normalisation is undefined).
+    span = maps.max(axis=(1, 2)) > maps.min(axis=(1, 2))
+    region = (normalize_per_image(maps) >= threshold) & span[:, None, None]
+    return (
+        np.sum(region & masks, axis=(1, 2)).astype("float64"),
+        np.sum(region | masks, axis=(1, 2)).astype("float64"),
+    )
+
+
 def mean_iou(cams, masks, threshold=0.5, labels=None, normalize=True):
     """Dataset mIoU of CAMs thresholded at 0.5, as in segmentation benchmarks.
 

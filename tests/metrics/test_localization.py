@@ -10,6 +10,7 @@ from keras_xai.metrics import (
     center_of_mass_distance,
     iou,
     mean_iou,
+    overlap_pixels,
     pearson_correlation,
     pointing_game,
 )
@@ -253,3 +254,16 @@ def test_score_directions():
     for metric in (iou, mean_iou, pearson_correlation, pointing_game):
         assert metric.score_direction == HIGHER
     assert center_of_mass_distance.score_direction == LOWER
+
+
+def test_overlap_pixels_counts_what_iou_divides():
+    maps = np.zeros((2, 4, 4), "float32")
+    maps[0, :2, :2] = 1.0  # a 2x2 region
+    masks = np.zeros((2, 4, 4), "float32")
+    masks[:, :2, :3] = 1.0  # 6 pixels
+    inside, covered = overlap_pixels(maps, masks)
+    np.testing.assert_array_equal(inside, [4, 0])  # map 1 is constant: no region
+    np.testing.assert_array_equal(covered, [6, 6])
+    np.testing.assert_allclose(iou(maps, masks), inside / covered)
+    with pytest.raises(ValueError, match="threshold"):
+        overlap_pixels(maps, masks, threshold=2.0)

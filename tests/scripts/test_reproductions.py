@@ -162,3 +162,35 @@ def test_consistency_top_fifth_breaks_ties_by_distance():
     # the largest D (index 8, then index 2 before index 5 on equal D).
     np.testing.assert_array_equal(script.top_fifth(weights, distances), [8, 2])
     np.testing.assert_array_equal(script.top_fifth(weights), [0, 2])
+
+
+@pytest.mark.large
+def test_ensembles_protocol(tmp_path):
+    script = _load("ensembles_protocol")
+    store = script.main(["--quick", "--output-dir", str(tmp_path)])
+    run = store.get("bagging/seed0")
+    assert set(run["accuracy"]) == {"ensemble", "mean_member", "single"}
+    gradcam = run["methods"]["GradCAM"]
+    assert set(gradcam["means"]) == {"ens_avg", "mean_member", "single"}
+    assert 0.0 <= gradcam["means"]["single"]["iou"] <= 1.0
+    test = gradcam["ens_vs"]["single"]["com_distance"]
+    assert test["images"] == 16 and 0.0 <= test["ens_better_share"] <= 1.0
+    # Resumed: a rerun trains nothing and reports the same runs.
+    again = script.main(["--quick", "--output-dir", str(tmp_path)])
+    # (Compared as JSON: a p-value may be NaN, which never equals itself.)
+    assert json.dumps(again.runs, sort_keys=True) == json.dumps(
+        store.runs, sort_keys=True
+    )
+
+
+def test_ensembles_protocol_paired_test():
+    script = _load("ensembles_protocol")
+    rng = np.random.default_rng(0)
+    other = rng.random(50)
+    better = script.paired(other + 0.1, other, higher_is_better=True)
+    assert better["mean_difference"] == pytest.approx(0.1)
+    assert better["ens_better_share"] == 1.0 and better["wilcoxon_p"] < 1e-6
+    # For a distance, lower is better.
+    closer = script.paired(other - 0.1, other, higher_is_better=False)
+    assert closer["ens_better_share"] == 1.0
+    assert np.isnan(script.paired([1.0], [1.0], True)["wilcoxon_p"])
