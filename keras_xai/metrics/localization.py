@@ -69,7 +69,6 @@ def iou(maps, masks, threshold=0.3):
     return np.where(union > 0, intersection / np.maximum(union, 1), 1.0)
 
 
-@declare_direction(HIGHER)
 def overlap_pixels(maps, masks, threshold=0.3):
     """Intersection and union, in pixels, of thresholded maps with masks.
 
@@ -103,6 +102,7 @@ def overlap_pixels(maps, masks, threshold=0.3):
     )
 
 
+@declare_direction(HIGHER)
 def mean_iou(cams, masks, threshold=0.5, labels=None, normalize=True):
     """Dataset mIoU of CAMs thresholded at 0.5, as in segmentation benchmarks.
 

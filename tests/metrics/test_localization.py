@@ -254,6 +254,8 @@ def test_score_directions():
     for metric in (iou, mean_iou, pearson_correlation, pointing_game):
         assert metric.score_direction == HIGHER
     assert center_of_mass_distance.score_direction == LOWER
+    # Two counts with opposite directions: no single direction declared.
+    assert not hasattr(overlap_pixels, "score_direction")
 
 
 def test_overlap_pixels_counts_what_iou_divides():
