@@ -38,8 +38,9 @@ import numpy as np
 from scipy import stats
 
 from keras_xai.applications import ExplanationEnsemble, ImageClassifier
+from keras_xai.applications.ensemble import STRATEGIES
 from keras_xai.datasets import BACKGROUNDS, load_default_dataset, with_backgrounds
-from keras_xai.explainers import GradCAM, GradientSHAP, IntegratedGradients, Saliency
+from keras_xai.explainers.by_name import get_explainer
 from keras_xai.metrics import (
     center_of_mass,
     center_of_mass_distance,
@@ -49,12 +50,15 @@ from keras_xai.metrics import (
 )
 from keras_xai.utils.results_store import ResultsStore
 
-STRATEGIES = ("random_heads", "kfold", "bagging")
+# The paper's methods, as results.json names them -> the explainer registry.
 EXPLAINERS = {
-    "GradCAM": GradCAM,
-    "Saliency": Saliency,
-    "IntegratedGradients": IntegratedGradients,
-    "GradientSHAP": GradientSHAP,
+    label: get_explainer(name)
+    for label, name in (
+        ("GradCAM", "gradcam"),
+        ("Saliency", "saliency"),
+        ("IntegratedGradients", "integrated_gradients"),
+        ("GradientSHAP", "gradient_shap"),
+    )
 }
 # metric -> True when higher is better.
 METRICS = {
