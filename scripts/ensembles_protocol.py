@@ -86,14 +86,7 @@ def parse_args(argv):
     parser.add_argument(
         "--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES
     )
-    parser.add_argument(
-        "--output-dir", default="applications/ensembles_multitask/protocol"
-    )
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="print the table from results.json, train nothing",
-    )
+    ResultsStore.add_arguments(parser, "applications/ensembles_multitask/protocol")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:

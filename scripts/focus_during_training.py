@@ -92,14 +92,7 @@ def parse_args(argv):
     parser.add_argument(
         "--methods", nargs="+", default=list(METHODS), choices=list(METHODS)
     )
-    parser.add_argument(
-        "--output-dir", default="applications/focus_metric/during_training"
-    )
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="rebuild the table and plots from results.json, train nothing",
-    )
+    ResultsStore.add_arguments(parser, "applications/focus_metric/during_training")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:

@@ -80,12 +80,7 @@ def parse_args(argv):
         default=0,
         help="multiply Adam's learning rate by 0.1 every N epochs (0: never)",
     )
-    parser.add_argument("--output-dir", default="applications/explanation_consistency")
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="rebuild the table and plots from results.json, train nothing",
-    )
+    ResultsStore.add_arguments(parser, "applications/explanation_consistency")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:

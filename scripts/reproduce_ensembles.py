@@ -69,12 +69,7 @@ def parse_args(argv):
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--eval-images", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output-dir", default="applications/ensembles_multitask")
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="rebuild the table and plots from results.json, train nothing",
-    )
+    ResultsStore.add_arguments(parser, "applications/ensembles_multitask")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:

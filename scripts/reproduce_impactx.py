@@ -59,12 +59,7 @@ def parse_args(argv):
     parser.add_argument("--eval-images", type=int, default=200)
     parser.add_argument("--patch-size", type=int, default=4)
     parser.add_argument("--lambdas", type=float, nargs="*", default=list(LAMBDAS))
-    parser.add_argument("--output-dir", default="applications/impactx")
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="rebuild the table and plots from results.json, train nothing",
-    )
+    ResultsStore.add_arguments(parser, "applications/impactx")
     parser.add_argument(
         "--quick",
         action="store_true",

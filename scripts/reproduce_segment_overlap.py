@@ -76,12 +76,7 @@ def parse_args(argv):
         help="side of the decoy patch, also the margin padded around the image",
     )
     parser.add_argument("--no-sweeps", action="store_true")
-    parser.add_argument("--output-dir", default="applications/segment_overlap_loss")
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="rebuild the table and plots from results.json, train nothing",
-    )
+    ResultsStore.add_arguments(parser, "applications/segment_overlap_loss")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:

@@ -49,6 +49,24 @@ class ResultsStore:
         self.extra = {}
         self.runs = self._read_runs()
 
+    @staticmethod
+    def add_arguments(parser, output_dir):
+        """Adds `--output-dir` and `--report-only` to an experiment's parser.
+
+        The two arguments `for_experiment` leaves out of the settings.
+
+        Args:
+            parser: `argparse.ArgumentParser`.
+            output_dir: str. Default of `--output-dir` (where `results.json`
+                lives).
+        """
+        parser.add_argument("--output-dir", default=output_dir)
+        parser.add_argument(
+            "--report-only",
+            action="store_true",
+            help="rebuild the table and plots from results.json, train nothing",
+        )
+
     @classmethod
     def for_experiment(cls, args, ignore=()):
         """The store `results.json` in `args.output_dir` of a command line.

@@ -111,3 +111,14 @@ def test_concurrent_processes_lose_no_run(tmp_path):
     runs = json.loads(path.read_text())["runs"]
     assert len(runs) == 75
     assert runs["b/24"] == {"accuracy": 24}
+
+
+def test_add_arguments_are_the_ones_for_experiment_leaves_out(tmp_path):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=3)
+    ResultsStore.add_arguments(parser, "runs/default")
+    args = parser.parse_args([])
+    assert args.output_dir == "runs/default" and args.report_only is False
+    args = parser.parse_args(["--output-dir", str(tmp_path), "--report-only"])
+    store = ResultsStore.for_experiment(args)
+    assert store.settings == {"epochs": 3} and args.report_only
