@@ -2,15 +2,14 @@
 
 In one run on LeNet-5 / Fashion-MNIST shapes (28×28×1, 10 classes):
 
-The naive path is `bench/explainers_perturbation.py`'s (same blur masker).
-
 1. Time to an explanation at inference, per image: IMPACTX's own forward
    pass (class + map) against the stage-1 model plus a post-hoc method
    (PartitionSHAP with 2000 evaluations, GradCAM).
 2. Attribution-target generation, seconds per image, through keras_xai's
    cache path (`compute_attribution_targets` with `PartitionSHAP`) against
-   the naive path `shap.Explainer(model.predict, masker)` at equal
-   `max_evals` (goal: ≥ 8× faster).
+   shap's Partition explainer at equal `max_evals` and blur, used as its
+   examples show and tuned (`shap_peers.py`; the maps' agreement is checked
+   by `explainers_perturbation.py`).
 
 Prints ratios and writes `bench/results/impactx_<backend>.json`.
 
@@ -24,8 +23,8 @@ import time
 import keras
 import numpy as np
 import shap
-from explainers_perturbation import naive_shap
 from results_io import machine_info, write_result
+from shap_peers import shap_as_documented, shap_tuned
 
 from keras_xai.applications import IMPACTX
 from keras_xai.explainers import GradCAM, PartitionSHAP
@@ -90,7 +89,7 @@ def main(argv=None):
         / inference["impactx_forward_ms_per_image"]
     )
 
-    # 2. Target generation: cache path vs naive shap path, equal max_evals.
+    # 2. Target generation: cache path vs shap (documented, tuned), equal max_evals.
     with tempfile.TemporaryDirectory() as cache:
         cache_s = seconds(
             lambda: compute_attribution_targets(
@@ -102,23 +101,26 @@ def main(argv=None):
                 verbose=False,
             )
         )
-    naive_s = seconds(
-        lambda: naive_shap(classifier, shap_images, args.max_evals, labels=shap_labels)
+    documented_s = seconds(
+        lambda: shap_as_documented(
+            classifier, shap_images, args.max_evals, labels=shap_labels
+        )
+    )
+    tuned_s = seconds(
+        lambda: shap_tuned(classifier, shap_images, args.max_evals, labels=shap_labels)
     )
     targets = {
         "max_evals": args.max_evals,
         "images": len(shap_images),
         "cache_path_seconds_per_image": cache_s / len(shap_images),
-        "naive_shap_seconds_per_image": naive_s / len(shap_images),
-        "speedup": naive_s / cache_s,
+        "shap_documented_seconds_per_image": documented_s / len(shap_images),
+        "shap_tuned_seconds_per_image": tuned_s / len(shap_images),
+        "speedup_vs_shap_documented": documented_s / cache_s,
+        "speedup_vs_shap_tuned": tuned_s / cache_s,
     }
 
     for key, value in {**inference, **targets}.items():
         print(f"{key:>42s}: {value:10.3f}")
-    print(
-        f"target generation: keras_xai cache path {targets['speedup']:.1f}x "
-        "faster than shap.Explainer(model.predict, masker) (goal >= 8x)"
-    )
     backend = keras.backend.backend()
     result = {
         "benchmark": "impactx",

@@ -2,6 +2,8 @@
 # Sets up everything and runs the keras_xai checks:
 #   ruff (lint + format), the whole pytest suite on TensorFlow, and the
 #   backend-specific tests (marker `multi_backend`) on JAX and PyTorch.
+# Tests run in parallel on every core (pytest-xdist; set
+# KERAS_XAI_TEST_WORKERS=0 to run them in one process).
 # Extra arguments go to every pytest run (e.g. -x, -k name).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,6 +20,7 @@ run() {
   local backend="$1"; shift
   echo "== pytest on $backend $* =="
   KERAS_BACKEND="$backend" python -m pytest -q -p no:cacheprovider \
+    -n "${KERAS_XAI_TEST_WORKERS:-auto}" --dist worksteal \
     --junitxml="$results/$backend.xml" "$@" || status=1
 }
 run tensorflow "$@"
