@@ -5,6 +5,7 @@ import sys
 
 import pytest
 
+from keras_xai.utils import results_store
 from keras_xai.utils.results_store import ResultsStore
 
 
@@ -92,10 +93,15 @@ def test_two_stores_on_one_file_keep_each_others_runs(tmp_path):
     assert json.loads(path.read_text())["runs"] == {"x/0": {"accuracy": 0.1}}
 
 
+# The workers load the module file alone (it needs only the standard
+# library), not the keras_xai package, whose import starts a backend.
 _PUT_MANY = """
+import importlib.util
 import sys
-from keras_xai.utils.results_store import ResultsStore
-store = ResultsStore(sys.argv[1], {"epochs": 3})
+spec = importlib.util.spec_from_file_location("results_store", sys.argv[3])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+store = module.ResultsStore(sys.argv[1], {"epochs": 3})
 for index in range(25):
     store.put(f"{sys.argv[2]}/{index}", {"accuracy": index})
 """
@@ -104,7 +110,9 @@ for index in range(25):
 def test_concurrent_processes_lose_no_run(tmp_path):
     path = tmp_path / "results.json"
     workers = [
-        subprocess.Popen([sys.executable, "-c", _PUT_MANY, str(path), name])
+        subprocess.Popen(
+            [sys.executable, "-c", _PUT_MANY, str(path), name, results_store.__file__]
+        )
         for name in ("a", "b", "c")
     ]
     assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0]
