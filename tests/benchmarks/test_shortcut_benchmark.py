@@ -82,7 +82,13 @@ def test_runs_are_stored_and_resumed(data, tmp_path, monkeypatch):
     runs = bench.run(
         ["floor", "ceiling", "rrr_decoy@0.01"], seeds=[0], log=lines.append
     )
-    assert len(runs) == 3 and len(lines) == 3
+    assert len(runs) == 3
+    # Per run: a line when it starts, one per epoch, one with its results.
+    assert sum(line.endswith(": training") for line in lines) == 3
+    assert sum(" random " in line for line in lines) == 3
+    epoch_lines = [line for line in lines if line.lstrip().startswith("epoch ")]
+    assert len(epoch_lines) == sum(result["epochs"] for result in runs.values())
+    assert "val_loss" in epoch_lines[0]
     for result in runs.values():
         for split in ("test_random", "test_far", "test_none", "validation_random"):
             assert 0.0 <= result[split] <= 1.0

@@ -92,7 +92,9 @@ class ShortcutBenchmark:
             arms: iterable of arm names (`shortcut_arm`), e.g. `"floor"`,
                 `"rrr_decoy@0.03"`.
             seeds: iterable of ints.
-            log: callable taking one line of progress. Defaults to `print`.
+            log: callable taking one line of progress (a line when a run
+                starts, one per epoch, one with its results). Defaults to
+                `print`.
 
         Returns:
             dict run key -> stored result, for the runs asked for.
@@ -136,8 +138,9 @@ class ShortcutBenchmark:
                 results[key] = stored
                 log(f"[{index}/{len(todo)}] {key}: stored")
                 continue
+            log(f"[{index}/{len(todo)}] {key}: training")
             classifier, info = train_arm(
-                arm, self.data, self.architecture, seed, **self.training
+                arm, self.data, self.architecture, seed, progress=log, **self.training
             )
             # IMPACTX's backbone is a nested model: no top-level CAM layer.
             measured = evaluate_arm(

@@ -56,6 +56,7 @@ def train_arm(
     batch_size=64,
     learning_rate=1e-3,
     verbose=0,
+    progress=None,
 ):
     """Trains a fresh classifier as `arm` says, with early stopping.
 
@@ -83,6 +84,9 @@ def train_arm(
         batch_size: int >= 1. Defaults to 64.
         learning_rate: float. Adam's learning rate. Defaults to 1e-3.
         verbose: int. Keras `fit` verbosity. Defaults to 0.
+        progress: callable or `None`. Called with one line after every
+            epoch of every stage (epoch, loss, validation loss, seconds), so
+            a run of many minutes shows where it is. Defaults to `None`.
 
     Returns:
         A tuple `(model, info)`: the trained model (the classifier, images
@@ -105,9 +109,14 @@ def train_arm(
     }
 
     def stopping():
-        return keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=patience, restore_best_weights=True
-        )
+        callbacks = [
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=patience, restore_best_weights=True
+            )
+        ]
+        if progress is not None:
+            callbacks.append(_EpochProgress(progress, max_epochs))
+        return callbacks
 
     def optimizer():
         return keras.optimizers.Adam(learning_rate)
@@ -128,6 +137,28 @@ def train_arm(
     }
 
 
+class _EpochProgress(keras.callbacks.Callback):
+    """Reports each finished epoch as one line to `write`."""
+
+    def __init__(self, write, max_epochs):
+        super().__init__()
+        self.write = write
+        self.max_epochs = max_epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        values = " ".join(
+            f"{name} {logs[name]:.4f}" for name in ("loss", "val_loss") if name in logs
+        )
+        self.write(
+            f"  epoch {epoch + 1}/{self.max_epochs}: {values} "
+            f"({time.time() - self.start:.0f} s)"
+        )
+
+
 def _validation(data):
     return data.validation.images, data.validation.labels
 
@@ -142,7 +173,7 @@ def _fit_guided(arm, classifier, train, data, seed, fit_options, stopping, optim
         train.images,
         {"label": train.labels, "mask": guidance_masks(arm, train, seed)},
         validation_data=_validation(data),
-        callbacks=[stopping()],
+        callbacks=stopping(),
         **fit_options,
     )
     return classifier, [history]
@@ -159,7 +190,7 @@ def _fit_cross_entropy(classifier, train, data, fit_options, stopping, optimizer
         train.images,
         train.labels,
         validation_data=_validation(data),
-        callbacks=[stopping()],
+        callbacks=stopping(),
         **fit_options,
     )
 
@@ -184,7 +215,7 @@ def _fit_two_phase(
         phase1_epochs=phase1_epochs,
         phase2_epochs=fit_options.pop("epochs"),
         validation_data=_validation(data),
-        callbacks=[stopping()],
+        callbacks=stopping(),
         **fit_options,
     )
     return classifier, [stage1, phases.phase1, phases.phase2]
@@ -205,7 +236,7 @@ def _fit_consistency(
     history = classifier.fit(
         dataset,
         validation_data=_validation(data),
-        callbacks=[*setup.callbacks, stopping()],
+        callbacks=[*setup.callbacks, *stopping()],
         **fit_options,
     )
     return classifier, [history]
@@ -247,7 +278,7 @@ def _fit_impactx(arm, classifier, train, data, seed, fit_options, stopping, opti
             data.validation.images,
             {"class": data.validation.labels, "explanation": validation_targets},
         ),
-        callbacks=[stopping()],
+        callbacks=stopping(),
         **fit_options,
     )
     return model, [stage1, stage2]
