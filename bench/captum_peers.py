@@ -30,6 +30,7 @@ import keras
 import numpy as np
 import torch
 from results_io import machine_info, write_result
+from timing import best_seconds
 
 from keras_xai import explainers
 from keras_xai.applications import ImageClassifier
@@ -74,13 +75,7 @@ def torch_lenet5(model):
 
 def best_rate(function, count, repeats):
     """Images per second: best of `repeats` calls after one warm-up."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return count / min(times)
+    return count / best_seconds(function, repeats)
 
 
 def relative_difference(ours, theirs):

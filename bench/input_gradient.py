@@ -21,20 +21,10 @@ import time
 import keras
 import numpy as np
 from results_io import machine_info, write_result
+from timing import best_seconds
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.explainers import Saliency
-
-
-def best_seconds(function, repeats):
-    """Best of `repeats` calls of `function()` after one warm-up call."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main(argv=None):

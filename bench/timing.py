@@ -1,4 +1,4 @@
-"""Round-robin timing of training steps, shared by the step benchmarks."""
+"""Timing helpers shared by the benchmarks."""
 
 import time
 
@@ -28,3 +28,22 @@ def round_robin_step_times(steps, rounds, warmup):
             step()
             times[name].append(time.perf_counter() - start)
     return times
+
+
+def best_seconds(function, repeats):
+    """Best of `repeats` timed calls of `function()`, after one warm-up call.
+
+    Args:
+        function: callable taking no argument.
+        repeats: int >= 1. Timed calls.
+
+    Returns:
+        float. The shortest duration in seconds.
+    """
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)

@@ -28,6 +28,7 @@ import time
 import keras
 import numpy as np
 from results_io import machine_info, write_result
+from timing import best_seconds
 
 from keras_xai.applications import ImageClassifier
 
@@ -57,13 +58,9 @@ def busy_cores(count):
 
 def epoch_seconds(model, x, y, repeats):
     """Best of `repeats` one-epoch `fit` calls (after one warm-up epoch)."""
-    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-        times.append(time.perf_counter() - start)
-    return min(times)
+    return best_seconds(
+        lambda: model.fit(x, y, batch_size=64, epochs=1, verbose=0), repeats
+    )
 
 
 def thread_settings():
