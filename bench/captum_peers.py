@@ -29,6 +29,7 @@ import captum.attr
 import keras
 import numpy as np
 import torch
+from map_agreement import mean_correlation, relative_difference
 from results_io import machine_info, write_result
 from timing import best_seconds
 
@@ -76,18 +77,6 @@ def torch_lenet5(model):
 def best_rate(function, count, repeats):
     """Images per second: best of `repeats` calls after one warm-up."""
     return count / best_seconds(function, repeats)
-
-
-def relative_difference(ours, theirs):
-    """Largest absolute difference over the largest absolute value."""
-    return float(np.max(np.abs(ours - theirs)) / max(np.max(np.abs(theirs)), 1e-12))
-
-
-def mean_correlation(ours, theirs):
-    """Mean per-image Pearson correlation of two stacks of maps."""
-    return float(
-        np.mean([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(ours, theirs)])
-    )
 
 
 def methods(model, twin, sigma):

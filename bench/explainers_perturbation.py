@@ -25,16 +25,16 @@ import time
 import keras
 import numpy as np
 import shap
+from map_agreement import mean_correlation
 from results_io import machine_info, write_result
 from shap_peers import (
     BLUR,
     evaluation_floor,
     masker_name,
-    mean_correlation,
-    seconds,
     shap_as_documented,
     shap_tuned,
 )
+from timing import timed
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.datasets import load_default_dataset
@@ -72,11 +72,11 @@ def main(argv=None):
     shap_as_documented(model, shap_images[:1], args.max_evals)
     shap_tuned(model, shap_images[:1], args.max_evals, batch_size=args.batch_size)
 
-    ours_time, ours_maps = seconds(lambda: ours(shap_images, targets))
-    documented_time, documented_maps = seconds(
+    ours_time, ours_maps = timed(lambda: ours(shap_images, targets))
+    documented_time, documented_maps = timed(
         lambda: shap_as_documented(model, shap_images, args.max_evals)
     )
-    tuned_time, tuned_maps = seconds(
+    tuned_time, tuned_maps = timed(
         lambda: shap_tuned(
             model, shap_images, args.max_evals, batch_size=args.batch_size
         )
@@ -100,13 +100,13 @@ def main(argv=None):
     occlusion = Occlusion(model, patch_size=4, batch_size=args.batch_size)
     occlusion_images = images[: args.occlusion_images]
     occlusion(occlusion_images)
-    occlusion_time, _ = seconds(lambda: occlusion(occlusion_images))
+    occlusion_time, _ = timed(lambda: occlusion(occlusion_images))
     occlusion_rate = len(occlusion_images) / occlusion_time
     print(f"Occlusion(patch_size=4): {occlusion_rate:.1f} images/s")
 
     lime = LIME(model, num_samples=1000, batch_size=args.batch_size)
     lime(shap_images)
-    lime_time, _ = seconds(lambda: lime(shap_images))
+    lime_time, _ = timed(lambda: lime(shap_images))
     lime_rate = args.images / lime_time
     print(f"LIME(num_samples=1000, slic): {lime_rate:.2f} images/s")
 

@@ -25,6 +25,7 @@ import numpy as np
 import shap
 from results_io import machine_info, write_result
 from shap_peers import shap_as_documented, shap_tuned
+from timing import timed
 
 from keras_xai.applications import IMPACTX
 from keras_xai.explainers import GradCAM, PartitionSHAP
@@ -32,9 +33,8 @@ from keras_xai.training import compute_attribution_targets
 
 
 def seconds(function):
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
+    """Wall time of one call of `function()`."""
+    return timed(function)[0]
 
 
 def main(argv=None):

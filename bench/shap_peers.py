@@ -20,21 +20,16 @@ array masker, one explainer per image.
 """
 
 import importlib.util
-import time
 
 import numpy as np
 import shap
+from timing import timed
 
 from keras_xai.explainers.partition_shap import box_blur
 
 BLUR = (14, 14)
-
-
-def seconds(function):
-    """Wall time of `function()` and its result."""
-    start = time.perf_counter()
-    result = function()
-    return time.perf_counter() - start, result
+# shap's string blur masker needs OpenCV.
+WITH_CV2 = importlib.util.find_spec("cv2") is not None
 
 
 def _partition_maps(predict, images, max_evals, batch_size, labels=None):
@@ -45,10 +40,9 @@ def _partition_maps(predict, images, max_evals, batch_size, labels=None):
     """
     shape = images.shape[1:]
     top = shap.Explanation.argsort.flip[:1]
-    with_cv2 = importlib.util.find_spec("cv2") is not None
     maps = []
     for index, image in enumerate(images):
-        background = f"blur({BLUR[0]},{BLUR[1]})" if with_cv2 else box_blur(image, BLUR)
+        background = f"blur({BLUR[0]},{BLUR[1]})" if WITH_CV2 else box_blur(image, BLUR)
         masker = shap.maskers.Image(background, shape)
         explainer = shap.Explainer(predict, masker, algorithm="partition")
         outputs = top if labels is None else [int(labels[index])]
@@ -65,7 +59,7 @@ def _partition_maps(predict, images, max_evals, batch_size, labels=None):
 
 def masker_name():
     """Which shap masker the peers use on this machine."""
-    if importlib.util.find_spec("cv2") is not None:
+    if WITH_CV2:
         return "shap blur masker (OpenCV)"
     return "shap array masker = blurred image (no OpenCV)"
 
@@ -112,12 +106,5 @@ def evaluation_floor(model, images, max_evals, batch_size=256):
             for size in sizes:
                 np.asarray(model.predict_on_batch(chunk[:size]))
 
-    elapsed, _ = seconds(run)
+    elapsed, _ = timed(run)
     return elapsed / len(images)
-
-
-def mean_correlation(maps, others):
-    """Mean per-image Pearson correlation of two stacks of maps."""
-    return float(
-        np.mean([np.corrcoef(a.ravel(), b.ravel())[0, 1] for a, b in zip(maps, others)])
-    )

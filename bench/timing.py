@@ -47,3 +47,10 @@ def best_seconds(function, repeats):
         function()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def timed(function):
+    """One call of `function()`: its wall time in seconds and its result."""
+    start = time.perf_counter()
+    result = function()
+    return time.perf_counter() - start, result
