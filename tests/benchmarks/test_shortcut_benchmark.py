@@ -192,6 +192,30 @@ def test_impactx_controls(data, tmp_path, monkeypatch):
         )
 
 
+def test_two_stage_arms_share_their_first_stage(data, tmp_path):
+    shared = ShortcutBenchmark(
+        data, "lenet5", tmp_path / "shared", max_epochs=1, batch_size=64
+    )
+    lines = []
+    runs = shared.run(
+        ["impactx_no_target", "floor_continued"], seeds=[0], log=lines.append
+    )
+    first, second = runs["impactx_no_target/seed0"], runs["floor_continued/seed0"]
+    assert not first["stage_one_reused"] and second["stage_one_reused"]
+    assert sum("stage 1 (seed0): reused" in line for line in lines) == 1
+    assert second["epochs"] == 2  # the reused stage's epoch counts
+    assert (tmp_path / "shared" / "stage_one" / "seed0.weights.npz").is_file()
+    # The same arm with a first stage of its own: the same run.
+    alone = ShortcutBenchmark(
+        data, "lenet5", tmp_path / "alone", max_epochs=1, batch_size=64
+    )
+    fresh = alone.run(["floor_continued"], seeds=[0], log=lambda line: None)
+    fresh = fresh["floor_continued/seed0"]
+    assert not fresh["stage_one_reused"]
+    for split in ("validation_random", "test_random", "test_far", "test_none"):
+        assert fresh[split] == pytest.approx(second[split], abs=1e-6)
+
+
 def test_impactx_arm_reports_its_own_explanation(data, tmp_path):
     bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
     result = bench.run(["impactx"], seeds=[0], log=lambda line: None)["impactx/seed0"]

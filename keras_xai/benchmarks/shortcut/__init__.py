@@ -25,6 +25,7 @@ from keras_xai.benchmarks.shortcut.data import (
     shortcut_benchmark_data,
 )
 from keras_xai.benchmarks.shortcut.evaluation import evaluate_arm
+from keras_xai.benchmarks.shortcut.stage_one_cache import StageOneCache
 from keras_xai.benchmarks.shortcut.summary import (
     paired_bootstrap_ci,
     summarize_runs,
@@ -37,6 +38,7 @@ __all__ = [
     "ShortcutArm",
     "ShortcutBenchmark",
     "ShortcutBenchmarkData",
+    "StageOneCache",
     "TEST_SPLITS",
     "evaluate_arm",
     "guidance_masks",

@@ -9,6 +9,7 @@ from keras_xai.benchmarks.shortcut.architectures import (
 )
 from keras_xai.benchmarks.shortcut.arms import CAM_ARMS, shortcut_arm
 from keras_xai.benchmarks.shortcut.evaluation import evaluate_arm
+from keras_xai.benchmarks.shortcut.stage_one_cache import StageOneCache
 from keras_xai.benchmarks.shortcut.summary import summarize_runs
 from keras_xai.benchmarks.shortcut.training import train_arm
 from keras_xai.utils.results_store import ResultsStore
@@ -24,7 +25,9 @@ class ShortcutBenchmark:
     `results.json` under `output_dir` as they finish, keyed by arm and seed
     and fingerprinted by the benchmark's settings, so an interrupted
     benchmark rerun with the same settings resumes where it stopped and a
-    rerun with other settings starts afresh.
+    rerun with other settings starts afresh. The two-stage arms of a seed
+    share one CE first stage, kept in `output_dir/stage_one`
+    (`StageOneCache`).
 
     Args:
         data: `ShortcutBenchmarkData`.
@@ -84,6 +87,9 @@ class ShortcutBenchmark:
             "test_images": int(len(data.test["random"].labels)),
         }
         self.store = ResultsStore(os.path.join(output_dir, "results.json"), fingerprint)
+        self.stage_one = StageOneCache(
+            os.path.join(output_dir, "stage_one"), fingerprint
+        )
 
     def run(self, arms, seeds, log=print):
         """Trains and measures every arm for every seed not yet stored.
@@ -140,7 +146,13 @@ class ShortcutBenchmark:
                 continue
             log(f"[{index}/{len(todo)}] {key}: training")
             classifier, info = train_arm(
-                arm, self.data, self.architecture, seed, progress=log, **self.training
+                arm,
+                self.data,
+                self.architecture,
+                seed,
+                progress=log,
+                stage_one=self.stage_one,
+                **self.training,
             )
             # IMPACTX's backbone is a nested model: no top-level CAM layer.
             measured = evaluate_arm(

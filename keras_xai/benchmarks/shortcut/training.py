@@ -12,6 +12,7 @@ from keras_xai.applications.explanation_guided import (
 )
 from keras_xai.applications.impactx import IMPACTX
 from keras_xai.benchmarks.shortcut.architectures import shortcut_classifier
+from keras_xai.benchmarks.shortcut.stage_one_cache import StoredHistory
 from keras_xai.explainers.cam import GradCAM
 from keras_xai.training.attribution_targets import compute_attribution_targets
 from keras_xai.training.reweighting import reweighting_setup
@@ -57,6 +58,7 @@ def train_arm(
     learning_rate=1e-3,
     verbose=0,
     progress=None,
+    stage_one=None,
 ):
     """Trains a fresh classifier as `arm` says, with early stopping.
 
@@ -72,6 +74,10 @@ def train_arm(
     stage early-stopped (IMPACTX's control); `two_phase` trains the
     classifier with CE, then
     fine-tunes it with `fit_two_phase` (backbone frozen, then every layer).
+    The CE first stage of the two-stage arms is the same training for all
+    of them; with `stage_one` it is trained once per seed and shared. The
+    second stage starts from the seed's random state either way, so a
+    shared first stage gives the same run as one trained afresh.
 
     Args:
         arm: `ShortcutArm`.
@@ -87,12 +93,17 @@ def train_arm(
         progress: callable or `None`. Called with one line after every
             epoch of every stage (epoch, loss, validation loss, seconds), so
             a run of many minutes shows where it is. Defaults to `None`.
+        stage_one: `StageOneCache` or `None`. Where the two-stage arms
+            keep and reuse their CE first stage. Defaults to `None` (each
+            arm trains its own).
 
     Returns:
         A tuple `(model, info)`: the trained model (the classifier, images
         -> probabilities; `IMPACTX` for the `impactx` arm) and a dict with
         `epochs` (all stages), `best_epoch` (of the last stage),
-        `train_seconds` and `seconds_per_epoch`.
+        `train_seconds` (of all stages, a reused first stage counted at
+        the time it took when it was trained), `seconds_per_epoch` and
+        `stage_one_reused` (bool).
     """
     max_epochs = check_positive_int(max_epochs, "max_epochs")
     patience = check_positive_int(patience, "patience")
@@ -121,12 +132,47 @@ def train_arm(
     def optimizer():
         return keras.optimizers.Adam(learning_rate)
 
+    def first_stage():
+        # The CE first stage of a two-stage arm, then the seed's random
+        # state again, so what follows does not depend on whether the
+        # stage was trained here or read back from `stage_one`.
+        def fit():
+            return _fit_cross_entropy(
+                classifier, train, data, fit_options, stopping, optimizer
+            )
+
+        if stage_one is None:
+            history = fit()
+        else:
+            name = f"seed{seed}" + ("_clean" if arm.clean else "")
+            history = stage_one.fit(
+                name, classifier, train.images, train.labels, fit, log=progress
+            )
+        keras.utils.set_random_seed(seed)
+        return history
+
     trainer = _TRAINERS[arm.kind]
     start = time.time()
     model, histories = trainer(
-        arm, classifier, train, data, seed, fit_options, stopping, optimizer
+        arm,
+        classifier,
+        train,
+        data,
+        seed,
+        fit_options,
+        stopping,
+        optimizer,
+        first_stage,
     )
-    seconds = time.time() - start
+    seconds = (
+        time.time()
+        - start
+        + sum(
+            history.seconds
+            for history in histories
+            if isinstance(history, StoredHistory)
+        )
+    )
     epochs = sum(len(history.history["loss"]) for history in histories)
     losses = np.asarray(histories[-1].history["val_loss"], dtype="float64")
     return model, {
@@ -134,6 +180,9 @@ def train_arm(
         "best_epoch": int(np.argmin(losses)) + 1,
         "train_seconds": seconds,
         "seconds_per_epoch": seconds / epochs,
+        "stage_one_reused": any(
+            isinstance(history, StoredHistory) for history in histories
+        ),
     }
 
 
@@ -163,7 +212,9 @@ def _validation(data):
     return data.validation.images, data.validation.labels
 
 
-def _fit_guided(arm, classifier, train, data, seed, fit_options, stopping, optimizer):
+def _fit_guided(
+    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
+):
     options = dict(arm.options)
     if arm.kind == "ce":
         options = {"beta": 1.0, "guidance": "rrr"}
@@ -196,14 +247,12 @@ def _fit_cross_entropy(classifier, train, data, fit_options, stopping, optimizer
 
 
 def _fit_two_phase(
-    arm, classifier, train, data, seed, fit_options, stopping, optimizer
+    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
 ):
     # The floor's training (CE, early-stopped), then the guided model
     # fine-tuned: backbone frozen (Adam 1e-3) for at most `phase1_epochs`,
     # then every layer (Adam 3e-4), each phase early-stopped.
-    stage1 = _fit_cross_entropy(
-        classifier, train, data, fit_options, stopping, optimizer
-    )
+    stage1 = first_stage()
     options = dict(arm.options)
     fit_options = dict(fit_options)
     phase1_epochs = min(options.pop("phase1_epochs"), fit_options["epochs"])
@@ -222,7 +271,7 @@ def _fit_two_phase(
 
 
 def _fit_consistency(
-    arm, classifier, train, data, seed, fit_options, stopping, optimizer
+    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
 ):
     fit_options = dict(fit_options)
     dataset = SampleWeightDataset(
@@ -242,13 +291,13 @@ def _fit_consistency(
     return classifier, [history]
 
 
-def _fit_impactx(arm, classifier, train, data, seed, fit_options, stopping, optimizer):
+def _fit_impactx(
+    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
+):
     # Stage 1: the CE classifier (the floor's training), then GradCAM
     # targets of the true class for the training and validation images,
     # then IMPACTX (M frozen) on CE + λ·MSE, both stages early-stopped.
-    stage1 = _fit_cross_entropy(
-        classifier, train, data, fit_options, stopping, optimizer
-    )
+    stage1 = first_stage()
     explainer = GradCAM(classifier)
     with tempfile.TemporaryDirectory() as scratch:
         targets = compute_attribution_targets(
@@ -285,14 +334,12 @@ def _fit_impactx(arm, classifier, train, data, seed, fit_options, stopping, opti
 
 
 def _fit_continued(
-    arm, classifier, train, data, seed, fit_options, stopping, optimizer
+    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
 ):
     # The floor's training, then CE again from its best weights with a fresh
     # optimizer and early stopping: the model trained on as long as a
     # two-stage method's second stage could train it.
-    stage1 = _fit_cross_entropy(
-        classifier, train, data, fit_options, stopping, optimizer
-    )
+    stage1 = first_stage()
     stage2 = _fit_cross_entropy(
         classifier, train, data, fit_options, stopping, optimizer
     )
