@@ -4,7 +4,7 @@
 #   source scripts/setup.sh [tensorflow|all]
 #
 # "tensorflow" installs keras_xai with the TensorFlow (CPU) backend; "all"
-# adds JAX and PyTorch (the CPU wheel torch==2.13.0) and the test tools.
+# adds JAX, PyTorch (the CPU wheel torch==2.13.0), Ray and the test tools.
 # The environment lives in $KERAS_XAI_VENV (default ~/.cache/keras_xai/venv)
 # and is reused while pyproject.toml is unchanged. Fashion-MNIST is
 # installed from Debian's package dataset-fashion-mnist when possible.
@@ -30,7 +30,7 @@ if [ ! -f "$_stamp" ]; then
   if [ "$_profile" = "all" ]; then
     # The CPU wheel of torch on disk; any other torch spec downloads CUDA builds.
     "$_venv/bin/pip" install --quiet "torch==2.13.0"
-    "$_venv/bin/pip" install --quiet -e "$_repo[tensorflow-cpu,jax,torch,test]"
+    "$_venv/bin/pip" install --quiet -e "$_repo[tensorflow-cpu,jax,torch,test,ray]"
   else
     "$_venv/bin/pip" install --quiet -e "$_repo[tensorflow-cpu]"
   fi

@@ -24,6 +24,7 @@ from keras_xai.training.hard_negative_mining import (
     loss_weights,
 )
 from keras_xai.training.psi import PSI_FUNCTIONS
+from keras_xai.training.ray_targets import compute_attribution_targets_on_ray
 from keras_xai.training.reweighting import (
     REWEIGHTING_METHODS,
     ReweightingSetup,
@@ -57,6 +58,7 @@ __all__ = [
     "ExplanationTargetsDataset",
     "TargetRefresh",
     "compute_attribution_targets",
+    "compute_attribution_targets_on_ray",
     "load_attribution_targets",
     "scale_maps",
 ]

@@ -202,6 +202,49 @@ def compute_attribution_targets(
     )
     ```
     """
+    images, labels, todo = open_target_cache(
+        explainer, images, labels, cache_dir, shard_size, shard, scaling
+    )
+    sizes = {
+        k: len(range(len(images))[shard_range(k, shard_size, len(images))])
+        for k in todo
+    }
+    with tqdm(
+        total=sum(sizes.values()),
+        unit="img",
+        desc=f"attribution targets ({fingerprint_explainer(explainer).split('{')[0]})",
+        disable=not verbose,
+    ) as progress:
+        for k in todo:
+            part = shard_range(k, shard_size, len(images))
+            maps = explainer(images[part], targets=labels[part])
+            write_shard(cache_dir, k, scale_maps(maps, scaling))
+            progress.update(sizes[k])
+    return _merged_if_complete(cache_dir)
+
+
+def open_target_cache(explainer, images, labels, cache_dir, shard_size, shard, scaling):
+    """Checks the arguments, opens the cache and lists the shards to compute.
+
+    The cache's metadata (fingerprints of the model, the explainer and the
+    data, the shard layout and the scaling) is written on first use and
+    must match afterwards; shards on disk that are damaged are removed.
+    Shared by `compute_attribution_targets` and its Ray twin
+    (`compute_attribution_targets_on_ray`).
+
+    Args:
+        explainer: `Explainer`.
+        images: array `(N, H, W, C)`.
+        labels: int array `(N,)`.
+        cache_dir: str.
+        shard_size: int >= 1.
+        shard: str `"i/n"` or `None`.
+        scaling: str. See `scale_maps`.
+
+    Returns:
+        A tuple `(images, labels, todo)`: the checked arrays and the indices
+        of the shards (of this worker's `shard`) still missing.
+    """
     if not isinstance(explainer, Explainer):
         raise ValueError(
             "`explainer` must be a keras_xai Explainer. "
@@ -231,18 +274,18 @@ def compute_attribution_targets(
 
     mine = [k for k in range(num_shards) if k % count == index]
     todo = [k for k in mine if _read_shard(cache_dir, k, metadata) is None]
-    sizes = {k: min(shard_size, len(images) - k * shard_size) for k in todo}
-    with tqdm(
-        total=sum(sizes.values()),
-        unit="img",
-        desc=f"attribution targets ({fingerprint_explainer(explainer).split('{')[0]})",
-        disable=not verbose,
-    ) as progress:
-        for k in todo:
-            start, stop = k * shard_size, k * shard_size + sizes[k]
-            maps = explainer(images[start:stop], targets=labels[start:stop])
-            _write_shard(cache_dir, k, scale_maps(maps, scaling))
-            progress.update(sizes[k])
+    return images, labels, todo
+
+
+def shard_range(k, shard_size, num_images):
+    """The slice of the images shard `k` holds."""
+    return slice(k * shard_size, min((k + 1) * shard_size, num_images))
+
+
+def _merged_if_complete(cache_dir):
+    """The merged targets if every shard is on disk, else `None`."""
+    metadata = _read_metadata(os.path.join(cache_dir, METADATA_FILE))
+    num_shards = metadata["num_shards"]
     if all(os.path.isfile(_shard_path(cache_dir, k)) for k in range(num_shards)):
         return load_attribution_targets(cache_dir)
     return None
@@ -319,7 +362,8 @@ def _shard_checksum(k, maps):
     return digest.hexdigest()
 
 
-def _write_shard(cache_dir, k, maps):
+def write_shard(cache_dir, k, maps):
+    """Writes shard `k` atomically with its checksum (whole or absent)."""
     buffer = io.BytesIO()
     np.savez(buffer, maps=maps, checksum=np.array(_shard_checksum(k, maps)))
     path = _shard_path(cache_dir, k)

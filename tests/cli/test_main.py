@@ -54,6 +54,12 @@ def test_console_module_runs():
         (["--learning-rate", "nan"], "--learning-rate: must be a finite number"),
         (["--method", "impactx", "--lambda", "nan"], "--lambda: must be a finite"),
         (["--method", "so-loss", "--beta", "x"], "--beta: must be a number"),
+        # Checked before stage 1 trains (Ray would retry for minutes).
+        (
+            ["--method", "impactx", "--ray-address", "127.0.0.1:1"],
+            "--ray-address: Could not reach the Ray cluster",
+        ),
+        (["--method", "impactx", "--ray-address", "nohost"], "must be 'auto'"),
     ],
 )
 def test_bad_train_arguments_exit_2_with_message(argv, message, tmp_path, capsys):

@@ -7,7 +7,11 @@ import keras
 from keras_xai.applications.impactx import IMPACTX
 from keras_xai.cli.arguments import finite_float
 from keras_xai.explainers.by_name import get_explainer
-from keras_xai.training import compute_attribution_targets
+from keras_xai.training import (
+    compute_attribution_targets,
+    compute_attribution_targets_on_ray,
+)
+from keras_xai.training.ray_targets import check_ray_address
 
 NAME = "impactx"
 HELP = "two-stage IMPACTX: the classifier, its explanations as targets, IMPACTX"
@@ -45,6 +49,13 @@ def add_arguments(group):
     group.add_argument(
         "--latent-dim", type=int, default=512, help="size of z (paper: 512)"
     )
+    group.add_argument(
+        "--ray-address",
+        default=None,
+        help="compute the attribution targets as Ray tasks on this cluster "
+        "('auto', 'host:port' or 'ray://host:port'; needs keras-xai[ray]); "
+        "the same resumable cache as without it (default: in this process)",
+    )
 
 
 def check(args, parser):
@@ -54,13 +65,46 @@ def check(args, parser):
         parser.error(f"--shap-evals must be >= 10; got {args.shap_evals}")
     if args.stage1_epochs is not None and args.stage1_epochs < 1:
         parser.error(f"--stage1-epochs must be >= 1; got {args.stage1_epochs}")
+    if args.ray_address is not None:
+        try:
+            check_ray_address(args.ray_address)
+        except ValueError as error:
+            parser.error(f"--ray-address: {error}")
+
+
+def explainer_spec(args):
+    """The targets' explainer class and its options."""
+    if args.targets == "shap":
+        return get_explainer("shap"), {"max_evals": args.shap_evals, "seed": args.seed}
+    return get_explainer(args.targets), {}
 
 
 def make_explainer(args, classifier):
-    cls = get_explainer(args.targets)
-    if args.targets == "shap":
-        return cls(classifier, max_evals=args.shap_evals, seed=args.seed)
-    return cls(classifier)
+    cls, options = explainer_spec(args)
+    return cls(classifier, **options)
+
+
+def attribution_targets(args, data, classifier):
+    """The stage-1 targets, in this process or (`--ray-address`) on Ray."""
+    cache_dir = os.path.join(args.output_dir, f"targets_{args.targets}")
+    if args.ray_address is None:
+        return compute_attribution_targets(
+            make_explainer(args, classifier),
+            data.x_train,
+            data.y_train,
+            cache_dir,
+            verbose=True,
+        )
+    cls, options = explainer_spec(args)
+    return compute_attribution_targets_on_ray(
+        classifier,
+        cls,
+        data.x_train,
+        data.y_train,
+        cache_dir,
+        explainer_options=options,
+        address=args.ray_address,
+    )
 
 
 def train(args, data, classifier):
@@ -83,13 +127,7 @@ def train(args, data, classifier):
     )["accuracy"]
     print(f"stage 1 test accuracy: {stage1_accuracy:.4f}")
     print(f"attribution targets: {args.targets} (cached, resumable)")
-    targets = compute_attribution_targets(
-        make_explainer(args, classifier),
-        data.x_train,
-        data.y_train,
-        os.path.join(args.output_dir, f"targets_{args.targets}"),
-        verbose=True,
-    )
+    targets = attribution_targets(args, data, classifier)
     model = IMPACTX(
         classifier,
         latent_dim=args.latent_dim,
