@@ -11,14 +11,14 @@ import keras_xai
 
 LAYERS = (
     ("version", "backend"),
-    ("utils", "testing"),
+    ("utils",),
     ("models",),
     ("layers", "losses", "explainers", "datasets", "metrics"),
     ("visualization",),
     ("training",),
     ("applications",),
     ("benchmarks", "export"),
-    ("cli",),
+    ("cli", "testing"),
 )
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 ROOT = pathlib.Path(keras_xai.__file__).parent
