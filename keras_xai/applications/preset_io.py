@@ -10,13 +10,13 @@ whose config or weights changed after it was saved.
 """
 
 import datetime
-import hashlib
 import json
 import logging
 import os
 
 import keras
 
+from keras_xai.utils.download import file_digest
 from keras_xai.version import __version__
 
 CONFIG_FILE = "config.json"
@@ -163,11 +163,7 @@ def load_preset_directory(cls, directory):
 
 
 def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha256")
 
 
 def _verify_checksums(directory, metadata):

@@ -25,6 +25,7 @@ from keras_xai.training.hard_negative_mining import (
 )
 from keras_xai.training.psi import PSI_FUNCTIONS
 from keras_xai.training.ray_targets import compute_attribution_targets_on_ray
+from keras_xai.training.resumable_early_stopping import ResumableEarlyStopping
 from keras_xai.training.reweighting import (
     REWEIGHTING_METHODS,
     ReweightingSetup,
@@ -35,6 +36,7 @@ from keras_xai.training.sample_weight_dataset import SampleWeightDataset
 from keras_xai.training.target_refresh import TargetRefresh
 
 __all__ = [
+    "ResumableEarlyStopping",
     "CAM_EXPLAINERS",
     "ConsistencyResult",
     "ConsistencyReweighting",

@@ -89,21 +89,53 @@ _BATCHING_OPTIONS = frozenset(
 )
 
 
-def fingerprint_model(model):
+def fingerprint_model(model, layer_names=True):
     """SHA-256 of a model's class, configuration and current weights.
 
     The configuration catches changes that keep the weights' shapes (e.g.
     a ReLU replaced by tanh); models without `get_config` contribute each
     layer's class and configuration instead.
+
+    Args:
+        model: `keras.Model`.
+        layer_names: bool. With `False` the configuration is each layer's
+            class and configuration without its name (Keras numbers names
+            per process, "dense_3", so the same model built twice in one
+            process matches only this way). Defaults to `True`.
+
+    Returns:
+        str, 64 hex digits.
     """
     digest = hashlib.sha256()
     digest.update(type(model).__name__.encode())
-    digest.update(_config_text(model).encode())
+    if layer_names:
+        digest.update(_config_text(model).encode())
+    else:
+        digest.update(_unnamed_layers_text(model).encode())
     for weights in model.get_weights():
         array = np.ascontiguousarray(weights)
         digest.update(f"{array.shape}{array.dtype}".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
+
+
+def _unnamed_layers_text(model):
+    described = [
+        [
+            type(layer).__name__,
+            {k: v for k, v in layer.get_config().items() if k != "name"},
+        ]
+        for layer in _leaf_layers(model)
+    ]
+    return json.dumps(described, sort_keys=True, default=repr)
+
+
+def _leaf_layers(model):
+    for layer in getattr(model, "layers", []):
+        if hasattr(layer, "layers"):
+            yield from _leaf_layers(layer)
+        else:
+            yield layer
 
 
 def _config_text(model):

@@ -216,6 +216,25 @@ def test_two_stage_arms_share_their_first_stage(data, tmp_path):
         assert fresh[split] == pytest.approx(second[split], abs=1e-6)
 
 
+def test_a_killed_run_resumes_from_its_last_epoch(data, tmp_path):
+    def bench():
+        return ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=3, batch_size=64)
+
+    def kill_after_epoch_2(line):
+        if line.lstrip().startswith("epoch 2/"):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bench().run(["rrr_decoy@0.01"], seeds=[0], log=kill_after_epoch_2)
+    assert list((tmp_path / "in_progress").iterdir())  # the backup
+    lines = []
+    result = bench().run(["rrr_decoy@0.01"], seeds=[0], log=lines.append)
+    epochs = [line.split("/")[0].strip() for line in lines if "epoch " in line]
+    assert epochs[0] == "epoch 3"  # epochs 1 and 2 were not trained again
+    assert result["rrr_decoy@0.01/seed0"]["epochs"] == 3  # counted across runs
+    assert not list((tmp_path / "in_progress").iterdir())
+
+
 def test_impactx_arm_reports_its_own_explanation(data, tmp_path):
     bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
     result = bench.run(["impactx"], seeds=[0], log=lambda line: None)["impactx/seed0"]

@@ -1,5 +1,7 @@
 """`ShortcutBenchmark`: every arm x seed trained, measured and kept on disk."""
 
+import hashlib
+import json
 import os
 import time
 
@@ -27,7 +29,8 @@ class ShortcutBenchmark:
     benchmark rerun with the same settings resumes where it stopped and a
     rerun with other settings starts afresh. The two-stage arms of a seed
     share one CE first stage, kept in `output_dir/stage_one`
-    (`StageOneCache`).
+    (`StageOneCache`), and a run of most arms killed mid-way resumes from
+    its last finished epoch (kept in `output_dir/in_progress`).
 
     Args:
         data: `ShortcutBenchmarkData`.
@@ -87,6 +90,12 @@ class ShortcutBenchmark:
             "test_images": int(len(data.test["random"].labels)),
         }
         self.store = ResultsStore(os.path.join(output_dir, "results.json"), fingerprint)
+        self.store_dir = output_dir
+        # Names the runs in progress: a backup made under other settings
+        # is never resumed.
+        self.settings_hash = hashlib.sha256(
+            json.dumps(fingerprint, sort_keys=True).encode()
+        ).hexdigest()[:12]
         self.stage_one = StageOneCache(
             os.path.join(output_dir, "stage_one"), fingerprint
         )
@@ -152,6 +161,11 @@ class ShortcutBenchmark:
                 seed,
                 progress=log,
                 stage_one=self.stage_one,
+                backup_dir=os.path.join(
+                    self.store_dir,
+                    "in_progress",
+                    f"{self.settings_hash}_{key.replace('/', '_')}",
+                ),
                 **self.training,
             )
             # IMPACTX's backbone is a nested model: no top-level CAM layer.

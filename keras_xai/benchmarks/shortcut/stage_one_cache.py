@@ -8,7 +8,11 @@ import time
 import keras
 import numpy as np
 
-from keras_xai.training.attribution_targets import fingerprint_data
+from keras_xai.training.attribution_targets import (
+    fingerprint_data,
+    fingerprint_model,
+)
+from keras_xai.utils.download import file_digest
 
 
 class StoredHistory:
@@ -118,7 +122,7 @@ class StageOneCache:
             "name": name,
             "keras": keras.__version__,
             "backend": keras.backend.backend(),
-            "initial_model": _architecture_and_weights(classifier),
+            "initial_model": fingerprint_model(classifier, layer_names=False),
             "data": fingerprint_data(images, labels),
         }
         text = json.dumps(described, sort_keys=True)
@@ -164,35 +168,5 @@ class StageOneCache:
         os.replace(temporary, record_path)
 
 
-def _architecture_and_weights(model):
-    """SHA-256 of a model's layers (class, configuration) and weights.
-
-    Layer names are left out: Keras numbers them per process ("dense_3"),
-    so the same classifier built twice would not match otherwise.
-    """
-    digest = hashlib.sha256()
-    for layer in _layers(model):
-        config = {k: v for k, v in layer.get_config().items() if k != "name"}
-        described = json.dumps([type(layer).__name__, config], default=repr)
-        digest.update(described.encode())
-    for weights in model.get_weights():
-        array = np.ascontiguousarray(weights)
-        digest.update(f"{array.shape}{array.dtype}".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
-def _layers(model):
-    for layer in model.layers:
-        if hasattr(layer, "layers"):
-            yield from _layers(layer)
-        else:
-            yield layer
-
-
 def _file_sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_digest(path, "sha256")

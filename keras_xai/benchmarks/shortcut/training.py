@@ -15,9 +15,15 @@ from keras_xai.benchmarks.shortcut.architectures import shortcut_classifier
 from keras_xai.benchmarks.shortcut.stage_one_cache import StoredHistory
 from keras_xai.explainers.cam import GradCAM
 from keras_xai.training.attribution_targets import compute_attribution_targets
+from keras_xai.training.resumable_early_stopping import ResumableEarlyStopping
 from keras_xai.training.reweighting import reweighting_setup
 from keras_xai.training.sample_weight_dataset import SampleWeightDataset
 from keras_xai.utils.validation import check_positive_int
+
+# Arms whose stages each train one model with one optimizer: a killed run
+# can resume its stage from the last epoch. (`two_phase` swaps optimizers
+# between phases and `consistency` keeps per-sample weights in memory.)
+RESUMABLE_KINDS = ("ce", "guided", "ce_continued", "impactx")
 
 
 def guidance_masks(arm, split, seed=0):
@@ -59,6 +65,7 @@ def train_arm(
     verbose=0,
     progress=None,
     stage_one=None,
+    backup_dir=None,
 ):
     """Trains a fresh classifier as `arm` says, with early stopping.
 
@@ -96,6 +103,12 @@ def train_arm(
         stage_one: `StageOneCache` or `None`. Where the two-stage arms
             keep and reuse their CE first stage. Defaults to `None` (each
             arm trains its own).
+        backup_dir: str or `None`. Where a run of the arms that train one
+            model per stage (`ce`, `guided`, `ce_continued`, `impactx`)
+            keeps its last finished epoch (`BackupAndRestore` and
+            `ResumableEarlyStopping`), so a run killed mid-way and started
+            again resumes from that epoch; removed when a stage ends.
+            Defaults to `None` (a killed run starts again).
 
     Returns:
         A tuple `(model, info)`: the trained model (the classifier, images
@@ -119,12 +132,21 @@ def train_arm(
         "verbose": verbose,
     }
 
+    resumable = backup_dir is not None and arm.kind in RESUMABLE_KINDS
+
     def stopping():
-        callbacks = [
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=patience, restore_best_weights=True
-            )
-        ]
+        options = {
+            "monitor": "val_loss",
+            "patience": patience,
+            "restore_best_weights": True,
+        }
+        if resumable:
+            callbacks = [
+                keras.callbacks.BackupAndRestore(backup_dir),
+                ResumableEarlyStopping(backup_dir, **options),
+            ]
+        else:
+            callbacks = [keras.callbacks.EarlyStopping(**options)]
         if progress is not None:
             callbacks.append(_EpochProgress(progress, max_epochs))
         return callbacks
