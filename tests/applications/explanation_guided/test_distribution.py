@@ -37,6 +37,54 @@ for options in json.loads(sys.argv[1]):
 print(json.dumps(reports))
 """
 
+# Both scripts build each configuration with this (inside the strategy's
+# scope on TensorFlow, under the distribution on JAX).
+BUILD = r"""
+from keras_xai.applications import (
+    IMPACTX,
+    ExplanationEnsemble,
+    ExplanationGuidedClassifier,
+    ImageClassifier,
+    MultitaskAttributeClassifier,
+)
+
+
+def build(options):
+    options = dict(options)
+    kind = options.pop("model", "guided")
+    rng = np.random.default_rng(0)
+    x = rng.random((32, 28, 28, 1)).astype("float32")
+    y = rng.integers(0, 3, 32)
+    masks = np.zeros((32, 28, 28), "float32")
+    masks[:, 6:22, 6:22] = 1.0
+    keras.utils.set_random_seed(0)
+    if kind == "multitask":
+        model = MultitaskAttributeClassifier(
+            "lenet5", (28, 28, 1), 3, attribute_names=["a", "b"]
+        )
+        targets = {"class": y, "attributes": rng.integers(0, 2, (32, 2))}
+    else:
+        classifier = ImageClassifier("lenet5", (28, 28, 1), 3)
+        if kind == "impactx":
+            model = IMPACTX(classifier, **options)
+            targets = {"class": y, "explanation": 2.0 * masks - 1.0}
+        elif kind == "ensemble":
+            model = ExplanationEnsemble(classifier, num_members=2, **options)
+            targets = y
+        else:
+            model = ExplanationGuidedClassifier(classifier, **options)
+            targets = {"label": y, "mask": masks}
+    # Plain SGD: a gradient off by the replica count shows in the weights.
+    model.compile(optimizer=keras.optimizers.SGD(0.05))
+    return model, x, targets
+
+
+def losses(history):
+    # Every loss logged (the ensemble logs one per member, prefixed).
+    logged = history.history
+    return [v for k in sorted(logged) if k.endswith("loss") for v in logged[k]]
+"""
+
 SCRIPT = r"""
 import json
 import sys
@@ -51,36 +99,14 @@ tf.config.set_logical_device_configuration(
 import keras
 import numpy as np
 
-from keras_xai.applications import (
-    IMPACTX,
-    ExplanationGuidedClassifier,
-    ImageClassifier,
-)
-
 
 def train(strategy, options):
-    options = dict(options)
-    kind = options.pop("model", "guided")
-    rng = np.random.default_rng(0)
-    x = rng.random((32, 28, 28, 1)).astype("float32")
-    y = rng.integers(0, 3, 32)
-    masks = np.zeros((32, 28, 28), "float32")
-    masks[:, 6:22, 6:22] = 1.0
     with strategy.scope():
-        keras.utils.set_random_seed(0)
-        classifier = ImageClassifier("lenet5", (28, 28, 1), 3)
-        if kind == "impactx":
-            model = IMPACTX(classifier, **options)
-            targets = {"class": y, "explanation": 2.0 * masks - 1.0}
-        else:
-            model = ExplanationGuidedClassifier(classifier, **options)
-            targets = {"label": y, "mask": masks}
-        # Plain SGD: a gradient off by the replica count shows in the weights.
-        model.compile(optimizer=keras.optimizers.SGD(0.05))
+        model, x, targets = build(options)
     history = model.fit(
         x, targets, batch_size=16, epochs=2, shuffle=False, verbose=0
     )
-    return [np.asarray(w) for w in model.get_weights()], history.history["loss"]
+    return [np.asarray(w) for w in model.get_weights()], losses(history)
 
 
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
@@ -101,27 +127,16 @@ import jax
 import keras
 import numpy as np
 
-from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
-
 
 def train(distribution, options):
     keras.distribution.set_distribution(distribution)
-    keras.utils.set_random_seed(0)
-    classifier = ImageClassifier("lenet5", (28, 28, 1), 3)
-    model = ExplanationGuidedClassifier(classifier, **options)
-    model.compile(optimizer=keras.optimizers.SGD(0.05))
-    rng = np.random.default_rng(0)
-    x = rng.random((32, 28, 28, 1)).astype("float32")
-    y = rng.integers(0, 3, 32)
-    masks = np.zeros((32, 28, 28), "float32")
-    masks[:, 6:22, 6:22] = 1.0
+    model, x, targets = build(options)
     history = model.fit(
-        x, {"label": y, "mask": masks}, batch_size=16, epochs=2, shuffle=False,
-        verbose=0,
+        x, targets, batch_size=16, epochs=2, shuffle=False, verbose=0
     )
-    weights = [np.asarray(w) for w in classifier.get_weights()]
+    weights = [np.asarray(w) for w in model.get_weights()]
     keras.distribution.set_distribution(None)
-    return weights, history.history["loss"]
+    return weights, losses(history)
 
 
 assert len(jax.devices()) == 2
@@ -138,6 +153,13 @@ OPTIONS = {
     "input_gradient_penalty": {"guidance": "rrr", "beta": 0.5, "rrr_weight": 1.0},
     "cross_entropy_only": {"guidance": "so", "views": 1, "beta": 1.0},
 }
+# The other guided models (their losses are Keras's compiled losses; the
+# ensemble trains each member on its bootstrap sample in turn).
+OTHER_MODELS = {
+    "impactx": {"model": "impactx"},
+    "multitask": {"model": "multitask"},
+    "ensemble": {"model": "ensemble", "strategy": "bagging"},
+}
 
 
 def _run(script, configurations, env):
@@ -146,7 +168,7 @@ def _run(script, configurations, env):
         [
             sys.executable,
             "-c",
-            script + REPORT,
+            script + BUILD + REPORT,
             json.dumps(list(configurations.values())),
         ],
         capture_output=True,
@@ -172,8 +194,7 @@ def test_two_tensorflow_replicas_train_like_one_device():
     # is not compared: its attention branch's BatchNormalization normalises
     # each replica's images by their own statistics, as in any Keras model,
     # so two replicas legitimately differ from one device.
-    configurations = {**OPTIONS, "impactx": {"model": "impactx"}}
-    _run(SCRIPT, configurations, {"KERAS_BACKEND": "tensorflow"})
+    _run(SCRIPT, {**OPTIONS, **OTHER_MODELS}, {"KERAS_BACKEND": "tensorflow"})
 
 
 @pytest.mark.skipif(
@@ -183,7 +204,7 @@ def test_two_tensorflow_replicas_train_like_one_device():
 def test_jax_data_parallel_trains_like_one_device():
     _run(
         JAX_SCRIPT,
-        OPTIONS,
+        {**OPTIONS, **OTHER_MODELS},
         {
             "KERAS_BACKEND": "jax",
             "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
