@@ -115,7 +115,8 @@ def train_arm(
         -> probabilities; `IMPACTX` for the `impactx` arm) and a dict with
         `epochs` (all stages), `best_epoch` (of the last stage),
         `train_seconds` (of all stages, a reused first stage counted at
-        the time it took when it was trained), `seconds_per_epoch` and
+        the time it took when it was trained; a run resumed after a kill
+        counts only the time since it resumed), `seconds_per_epoch` and
         `stage_one_reused` (bool).
     """
     max_epochs = check_positive_int(max_epochs, "max_epochs")
