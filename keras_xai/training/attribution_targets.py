@@ -237,10 +237,7 @@ def compute_attribution_targets(
     images, labels, todo = open_target_cache(
         explainer, images, labels, cache_dir, shard_size, shard, scaling
     )
-    sizes = {
-        k: len(range(len(images))[shard_range(k, shard_size, len(images))])
-        for k in todo
-    }
+    sizes = {k: min(shard_size, len(images) - k * shard_size) for k in todo}
     with tqdm(
         total=sum(sizes.values()),
         unit="img",

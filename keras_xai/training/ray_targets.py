@@ -92,7 +92,7 @@ def compute_attribution_targets_on_ray(
     explainer_options = dict(explainer_options or {})
     cls = _explainer_class(explainer)
     local = cls(model, **explainer_options)
-    max_retries = _check_retries(max_retries)
+    max_retries = check_positive_int(max_retries, "max_retries", minimum=0)
     if num_workers is not None:
         num_workers = check_positive_int(num_workers, "num_workers")
     _check_address(ray, address)
@@ -195,18 +195,6 @@ def _explainer_class(explainer):
         "Ray worker builds its own on the model). "
         f"Received: explainer={explainer!r}"
     )
-
-
-def _check_retries(max_retries):
-    if isinstance(max_retries, bool) or not isinstance(max_retries, int):
-        raise ValueError(
-            f"`max_retries` must be an int >= 0. Received: max_retries={max_retries!r}"
-        )
-    if max_retries < 0:
-        raise ValueError(
-            f"`max_retries` must be an int >= 0. Received: max_retries={max_retries}"
-        )
-    return max_retries
 
 
 def check_ray_address(address):

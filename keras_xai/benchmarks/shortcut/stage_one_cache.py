@@ -95,10 +95,8 @@ class StageOneCache:
         weights_path = os.path.join(self.directory, f"{name}.weights.npz")
         record_path = os.path.join(self.directory, f"{name}.json")
         fingerprint = self._fingerprint(name, classifier, images, labels)
-        reason = self._stored_reason(weights_path, record_path, fingerprint)
-        if reason is None:
-            with open(record_path) as file:
-                record = json.load(file)
+        record, reason = self._stored(weights_path, record_path, fingerprint)
+        if record is not None:
             with np.load(weights_path) as stored:
                 classifier.set_weights(
                     [stored[f"arr_{i}"] for i in range(len(stored.files))]
@@ -129,20 +127,20 @@ class StageOneCache:
         return hashlib.sha256(text.encode()).hexdigest()
 
     @staticmethod
-    def _stored_reason(weights_path, record_path, fingerprint):
-        """`None` if a valid stage is stored, else why it cannot be used."""
+    def _stored(weights_path, record_path, fingerprint):
+        """`(record, None)` for a valid stored stage, else `(None, why not)`."""
         if not (os.path.isfile(weights_path) and os.path.isfile(record_path)):
-            return "none stored"
+            return None, "none stored"
         try:
             with open(record_path) as file:
                 record = json.load(file)
         except (OSError, json.JSONDecodeError):
-            return "its record is unreadable"
+            return None, "its record is unreadable"
         if record.get("fingerprint") != fingerprint:
-            return "stored under other settings"
+            return None, "stored under other settings"
         if _file_sha256(weights_path) != record.get("weights_sha256"):
-            return "its weights file does not match its checksum"
-        return None
+            return None, "its weights file does not match its checksum"
+        return record, None
 
     def _store(self, weights_path, record_path, classifier, history, seconds, fp):
         os.makedirs(self.directory, exist_ok=True)
