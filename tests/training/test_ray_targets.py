@@ -13,7 +13,6 @@ from keras_xai.training import (
     compute_attribution_targets_on_ray,
     load_attribution_targets,
 )
-from keras_xai.training.attribution_targets import scale_maps
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (extra keras-xai[ray])")
 
@@ -76,8 +75,12 @@ def test_a_killed_worker_loses_no_shard(ray_session, problem, tmp_path):
         verbose=0,
     )
     assert marker.exists()  # one worker died mid-task; Ray ran it again
-    expected = scale_maps(GradCAM(model)(images, targets=labels), "max_abs")
-    np.testing.assert_allclose(targets, expected, atol=1e-6)
+    # The same shards computed locally: equal to the bit (maps computed in
+    # one batch of all images differ by ~1e-6, a batch-size effect).
+    expected = compute_attribution_targets(
+        GradCAM(model), images, labels, tmp_path / "local", shard_size=50, verbose=0
+    )
+    np.testing.assert_array_equal(targets, expected)
     np.testing.assert_array_equal(load_attribution_targets(tmp_path / "cache"), targets)
     assert not [name for name in os.listdir(tmp_path / "cache") if "tmp" in name]
 
