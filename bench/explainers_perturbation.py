@@ -16,7 +16,7 @@ come from `keras_xai.datasets.load_default_dataset()` (Fashion-MNIST when
 installed, else scikit-learn's digits). Writes
 `bench/results/explainers_perturbation.json`.
 
-    KERAS_BACKEND=tensorflow python bench/explainers_perturbation.py [--images 8]
+    KERAS_BACKEND=tensorflow python bench/explainers_perturbation.py [--images 16]
 """
 
 import argparse
@@ -45,7 +45,7 @@ from keras_xai.explainers.partition_shap import PartitionSHAP
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=8)
+    parser.add_argument("--images", type=int, default=16)
     parser.add_argument("--max-evals", type=int, default=2000)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--occlusion-images", type=int, default=64)
