@@ -40,6 +40,7 @@ def _plain_shap(explainer, image, target, max_evals, batch_size, seed):
     ).values[0]
 
 
+@pytest.mark.multi_backend
 @pytest.mark.parametrize(
     ("max_evals", "batch_size"),
     [(70, 16), (301, 15), (450, 256)],
