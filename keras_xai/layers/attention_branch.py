@@ -27,6 +27,12 @@ class AttentionBranch(keras.layers.Layer):
             class map; `()` puts the class map directly on `A`. Defaults to
             `(64,)`.
         kernel_size: int. Kernel side of those convolutions. Defaults to 3.
+        synchronized_batch_norm: bool. Compute the BatchNormalization
+            statistics over the global batch under a `tf.distribute`
+            strategy (Keras's `synchronized=True`), so several replicas
+            train like one device. Under JAX's `keras.distribution` the
+            statistics are global anyway. Defaults to `False` (each
+            replica normalises by its own images, as in any Keras model).
         **kwargs: Standard layer keyword arguments.
 
     Returns:
@@ -46,8 +52,20 @@ class AttentionBranch(keras.layers.Layer):
         Learning of Attention Mechanism for Visual Explanation", CVPR 2019.
     """
 
-    def __init__(self, num_classes, filters=(64,), kernel_size=3, **kwargs):
+    def __init__(
+        self,
+        num_classes,
+        filters=(64,),
+        kernel_size=3,
+        synchronized_batch_norm=False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
+        if not isinstance(synchronized_batch_norm, bool):
+            raise ValueError(
+                "`synchronized_batch_norm` must be a bool. "
+                f"Received: synchronized_batch_norm={synchronized_batch_norm!r}"
+            )
         if (
             isinstance(num_classes, bool)
             or not isinstance(num_classes, int)
@@ -73,6 +91,7 @@ class AttentionBranch(keras.layers.Layer):
         self.num_classes = num_classes
         self.filters = filters
         self.kernel_size = kernel_size
+        self.synchronized_batch_norm = synchronized_batch_norm
 
         # === Layers ===
         self.blocks = [
@@ -87,7 +106,9 @@ class AttentionBranch(keras.layers.Layer):
                     name=f"conv{index + 1}",
                 ),
                 keras.layers.BatchNormalization(
-                    dtype=self.dtype_policy, name=f"bn{index + 1}"
+                    synchronized=synchronized_batch_norm,
+                    dtype=self.dtype_policy,
+                    name=f"bn{index + 1}",
                 ),
                 keras.layers.ReLU(dtype=self.dtype_policy, name=f"relu{index + 1}"),
             ]
@@ -103,7 +124,9 @@ class AttentionBranch(keras.layers.Layer):
             1, 1, use_bias=False, dtype=self.dtype_policy, name="attention_conv"
         )
         self.attention_bn = keras.layers.BatchNormalization(
-            dtype=self.dtype_policy, name="attention_bn"
+            synchronized=synchronized_batch_norm,
+            dtype=self.dtype_policy,
+            name="attention_bn",
         )
         # The sigmoid runs in float32 so M stays in [0, 1] under mixed
         # precision and the explanation is computed in full precision.
@@ -150,6 +173,7 @@ class AttentionBranch(keras.layers.Layer):
                 "num_classes": self.num_classes,
                 "filters": self.filters,
                 "kernel_size": self.kernel_size,
+                "synchronized_batch_norm": self.synchronized_batch_norm,
             }
         )
         return config

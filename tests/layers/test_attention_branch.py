@@ -80,3 +80,13 @@ class TestAttentionBranch(TestCase):
             AttentionBranch(num_classes=3, kernel_size=0)
         with pytest.raises(ValueError, match="4-D"):
             AttentionBranch(num_classes=3)(np.zeros((2, 8, 3), "float32"))
+        with pytest.raises(ValueError, match="`synchronized_batch_norm` must be"):
+            AttentionBranch(num_classes=3, synchronized_batch_norm="yes")
+
+    def test_synchronized_batch_norm_reaches_every_batch_norm(self):
+        layer = AttentionBranch(3, filters=(4, 4), synchronized_batch_norm=True)
+        norms = [block[1] for block in layer.blocks] + [layer.attention_bn]
+        assert all(norm.synchronized for norm in norms)
+        restored = AttentionBranch.from_config(layer.get_config())
+        assert restored.attention_bn.synchronized
+        assert not AttentionBranch(3).attention_bn.synchronized

@@ -55,6 +55,11 @@ class ABN(PresetMixin, GuidedModel):
             weights instead of a fresh initialisation. Defaults to `None`:
             `True` when `classifier` has pretrained backbone weights, else
             `False`.
+        synchronized_batch_norm: bool. The attention branch's
+            BatchNormalization statistics over the global batch under a
+            `tf.distribute` strategy, so several replicas train like one
+            device (see `AttentionBranch`). The classifier's own layers are
+            unchanged. Defaults to `False`.
         **kwargs: Standard `keras.Model` keyword arguments.
 
     Example:
@@ -78,6 +83,7 @@ class ABN(PresetMixin, GuidedModel):
         kernel_size=3,
         feature_layer=None,
         init_from_classifier=None,
+        synchronized_batch_norm=False,
         **kwargs,
     ):
         if not isinstance(classifier, ImageClassifier):
@@ -103,6 +109,7 @@ class ABN(PresetMixin, GuidedModel):
             classifier.num_classes,
             filters=filters,
             kernel_size=kernel_size,
+            synchronized_batch_norm=synchronized_batch_norm,
             name="attention_branch",
         )
         network = ImageClassifier.from_config(classifier.get_config())
@@ -159,6 +166,7 @@ class ABN(PresetMixin, GuidedModel):
         self.kernel_size = kernel_size
         self.feature_layer = feature_layer
         self.init_from_classifier = bool(init_from_classifier)
+        self.synchronized_batch_norm = synchronized_batch_norm
         self.image_shape = image_shape
         self.num_classes = classifier.num_classes
 
@@ -167,6 +175,7 @@ class ABN(PresetMixin, GuidedModel):
         "kernel_size",
         "feature_layer",
         "init_from_classifier",
+        "synchronized_batch_norm",
     )
 
     def compile_defaults(self, arguments):

@@ -41,6 +41,7 @@ print(json.dumps(reports))
 # scope on TensorFlow, under the distribution on JAX).
 BUILD = r"""
 from keras_xai.applications import (
+    ABN,
     IMPACTX,
     ExplanationEnsemble,
     ExplanationGuidedClassifier,
@@ -79,6 +80,9 @@ def build(options):
         if kind == "impactx":
             model = IMPACTX(classifier, **options)
             targets = {"class": y, "explanation": 2.0 * masks - 1.0}
+        elif kind == "abn":
+            model = ABN(classifier, filters=(8,), **options)
+            targets = y
         elif kind == "ensemble":
             model = ExplanationEnsemble(classifier, num_members=2, **options)
             targets = y
@@ -167,6 +171,12 @@ OTHER_MODELS = {
     "multitask": {"model": "multitask"},
     "ensemble": {"model": "ensemble", "strategy": "bagging"},
 }
+# ABN's attention branch has BatchNormalization: under MirroredStrategy each
+# replica normalises by its own images unless the statistics are
+# synchronized (its one argument for this); JAX's DataParallel computes
+# them over the global batch as it is.
+ABN_TENSORFLOW = {"abn": {"model": "abn", "synchronized_batch_norm": True}}
+ABN_JAX = {"abn": {"model": "abn"}}
 # The reweighting callbacks read a `SampleWeightDataset` (a PyDataset).
 # Compared on JAX only: on TensorFlow a plain Keras classifier fed the same
 # two batches by a PyDataset already logs other losses on one device than
@@ -203,11 +213,12 @@ def _run(script, configurations, env):
     reason="tf.distribute is TensorFlow's (the JAX test covers keras.distribution)",
 )
 def test_two_tensorflow_replicas_train_like_one_device():
-    # IMPACTX's loss is Keras's compiled losses (already replica-aware). ABN
-    # is not compared: its attention branch's BatchNormalization normalises
-    # each replica's images by their own statistics, as in any Keras model,
-    # so two replicas legitimately differ from one device.
-    _run(SCRIPT, {**OPTIONS, **OTHER_MODELS}, {"KERAS_BACKEND": "tensorflow"})
+    # IMPACTX's loss is Keras's compiled losses (already replica-aware).
+    _run(
+        SCRIPT,
+        {**OPTIONS, **OTHER_MODELS, **ABN_TENSORFLOW},
+        {"KERAS_BACKEND": "tensorflow"},
+    )
 
 
 @pytest.mark.skipif(
@@ -217,7 +228,7 @@ def test_two_tensorflow_replicas_train_like_one_device():
 def test_jax_data_parallel_trains_like_one_device():
     _run(
         JAX_SCRIPT,
-        {**OPTIONS, **OTHER_MODELS, **REWEIGHTING},
+        {**OPTIONS, **OTHER_MODELS, **ABN_JAX, **REWEIGHTING},
         {
             "KERAS_BACKEND": "jax",
             "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
