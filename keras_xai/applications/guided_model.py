@@ -5,6 +5,7 @@ import keras
 from keras_xai.applications.compile_config import CompileConfigMixin
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.nested_config import deserialize_classifier
+from keras_xai.utils.validation import check_batch_for_devices
 
 
 def is_auto(value):
@@ -104,6 +105,18 @@ class GuidedModel(CompileConfigMixin, keras.Model):
             ),
             **kwargs,
         )
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, first checking the batches against the devices.
+
+        Under a Keras distribution (`DataParallel`), every batch of
+        in-memory `x`, the epoch's last one included, must split evenly
+        over the devices (`check_batch_for_devices`); otherwise one
+        `ValueError` says so before training starts.
+        """
+        batch_size = args[0] if args else kwargs.get("batch_size")
+        check_batch_for_devices(x, batch_size)
+        return super().fit(x, y, *args, **kwargs)
 
     def classifier_config(self):
         """The serialised wrapped classifier, the first entry of the config."""

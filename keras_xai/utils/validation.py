@@ -7,6 +7,7 @@ silent NaN or a deep traceback.
 
 import math
 
+import keras
 import numpy as np
 
 
@@ -188,3 +189,63 @@ def check_number(
     if not math.isfinite(number) or below or above:
         raise ValueError(f"`{name}` must be {expected}. Received: {name}={value}")
     return number
+
+
+def data_parallel_devices():
+    """Devices the batch is split over by the Keras distribution, or 1.
+
+    Reads `keras.distribution.distribution()` (set by
+    `keras.distribution.set_distribution`, e.g. `DataParallel`): the size
+    of its device mesh along the batch dimension. 1 when no distribution
+    is set (a `tf.distribute` strategy splits uneven batches itself).
+    """
+    distribution = keras.distribution.distribution()
+    mesh = getattr(distribution, "device_mesh", None)
+    name = getattr(distribution, "batch_dim_name", None)
+    if mesh is None or name not in list(mesh.axis_names):
+        return 1
+    return int(mesh.shape[list(mesh.axis_names).index(name)])
+
+
+def check_batch_for_devices(x, batch_size):
+    """Checks that every batch of `fit` splits evenly over the devices.
+
+    Under a Keras distribution (JAX's `DataParallel`) each batch is cut
+    into one equal share per device; a batch that does not divide stops
+    training with a sharding error deep in the backend, possibly at the
+    last batch of an epoch. With in-memory `x`, both the batch size and
+    the epoch's last, shorter batch are checked before training starts.
+
+    Args:
+        x: what `fit` received: an array, a dict/list of arrays, or
+            anything else (a dataset: not checked, its batches are its own).
+        batch_size: int or `None` (Keras's default of 32 for arrays).
+
+    Raises:
+        ValueError: naming `batch_size` and the device count.
+    """
+    devices = data_parallel_devices()
+    if devices <= 1:
+        return
+    leaves = list(x.values()) if isinstance(x, dict) else x
+    if isinstance(leaves, (list, tuple)) and leaves:
+        leaves = leaves[0]
+    if not hasattr(leaves, "shape") or not len(getattr(leaves, "shape", ())):
+        return
+    size = 32 if batch_size is None else batch_size
+    rows = int(leaves.shape[0])
+    if size % devices:
+        raise ValueError(
+            f"`batch_size` must be a multiple of the {devices} devices the "
+            f"Keras distribution splits each batch over. Received: "
+            f"batch_size={batch_size!r}"
+        )
+    last = rows % size
+    if last % devices:
+        raise ValueError(
+            f"The last batch of the epoch ({rows} samples in batches of "
+            f"{size}: {last} left) does not split over the {devices} "
+            "devices of the Keras distribution. Choose a `batch_size` for "
+            f"which the remainder is a multiple of {devices}, or drop "
+            f"{last % devices} sample(s)."
+        )

@@ -3,11 +3,13 @@ import numpy as np
 import pytest
 
 from keras_xai.utils.validation import (
+    check_batch_for_devices,
     check_finite,
     check_images,
     check_labels,
     check_number,
     check_positive_int,
+    data_parallel_devices,
     to_numpy,
 )
 
@@ -215,3 +217,59 @@ class TestCheckNumber:
     def test_refuses_with_a_message_naming_the_argument(self, value, bounds, message):
         with pytest.raises(ValueError, match=message):
             check_number(value, "x", **bounds)
+
+
+@pytest.fixture
+def two_devices(monkeypatch):
+    """A `DataParallel` over two devices as the current Keras distribution
+    (only read by the check: nothing is placed on the devices)."""
+    mesh = keras.distribution.DeviceMesh((2,), ["batch"], devices=["cpu:0", "cpu:1"])
+    parallel = keras.distribution.DataParallel(device_mesh=mesh)
+    monkeypatch.setattr(keras.distribution, "distribution", lambda: parallel)
+
+
+def test_batches_that_split_over_the_devices_pass(two_devices):
+    assert data_parallel_devices() == 2
+    check_batch_for_devices(np.zeros((40, 4)), 8)
+    check_batch_for_devices({"images": np.zeros((34, 4))}, 16)  # last: 2
+    check_batch_for_devices(np.zeros((64, 4)), None)  # Keras's 32
+    check_batch_for_devices(object(), 7)  # a dataset batches itself
+
+
+def test_batches_that_do_not_split_over_the_devices_fail(two_devices):
+    with pytest.raises(ValueError, match="`batch_size` must be a multiple of the 2"):
+        check_batch_for_devices(np.zeros((40, 4)), 15)
+    with pytest.raises(ValueError, match="last batch.*31 samples.*15 left"):
+        check_batch_for_devices([np.zeros((31, 4))], 16)
+
+
+def test_no_distribution_checks_nothing():
+    assert keras.distribution.distribution() is None
+    assert data_parallel_devices() == 1
+    check_batch_for_devices(np.zeros((31, 4)), 15)
+
+
+def test_guided_models_check_before_training(two_devices):
+    from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
+
+    model = ExplanationGuidedClassifier(ImageClassifier("lenet5", (28, 28, 1), 3))
+    model.compile()
+    x = np.zeros((9, 28, 28, 1), "float32")
+    y = {"label": np.zeros(9, "int32"), "mask": np.zeros((9, 28, 28), "float32")}
+    with pytest.raises(ValueError, match="`batch_size` must be a multiple"):
+        model.fit(x, y, batch_size=3, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="last batch"):
+        model.fit(x, y, 4, epochs=1, verbose=0)
+
+
+def test_ensemble_checks_every_members_rows(two_devices):
+    from keras_xai.applications import ExplanationEnsemble, ImageClassifier
+
+    ensemble = ExplanationEnsemble(
+        ImageClassifier("lenet5", (28, 28, 1), 3), num_members=3, strategy="kfold"
+    )
+    ensemble.compile()
+    # 3-fold members train on 6 or 7 of 10 rows: a 7 ends in an odd batch.
+    x, y = np.zeros((10, 28, 28, 1), "float32"), np.zeros(10, "int32")
+    with pytest.raises(ValueError, match="last batch"):
+        ensemble.fit(x, y, batch_size=2, epochs=1, verbose=0)

@@ -9,6 +9,7 @@ from keras_xai.backend import no_grad
 from keras_xai.explainers.by_name import ExplainerCache
 from keras_xai.explainers.cam import GradCAM
 from keras_xai.utils.validation import (
+    check_batch_for_devices,
     check_images,
     check_labels,
     check_positive_int,
@@ -337,17 +338,18 @@ class ExplanationEnsemble(GuidedModel):
         y = _check_rows(y, "y", num_samples)
         if sample_weight is not None:
             sample_weight = _check_rows(sample_weight, "sample_weight", num_samples)
+        every_row = self.strategy == "random_heads"
+        member_rows = self.member_indices(num_samples)
+        for rows in member_rows:  # before any member trains
+            check_batch_for_devices(x if every_row else x[rows], batch_size)
         histories = []
-        for index, (member, rows) in enumerate(
-            zip(self.members, self.member_indices(num_samples))
-        ):
+        for index, (member, rows) in enumerate(zip(self.members, member_rows)):
             if verbose != 0:
                 print(
                     f"Member {index + 1}/{self.num_members} "
                     f"({self.strategy}, {rows.size} samples)",
                     flush=True,
                 )
-            every_row = self.strategy == "random_heads"
             histories.append(
                 member.fit(
                     x if every_row else x[rows],
