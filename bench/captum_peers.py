@@ -152,6 +152,29 @@ def main(argv=None):
     backend = keras.backend.backend()
     print(f"backend {backend}, data {data.name}, {args.images} images")
 
+    # The networks alone: forward passes per second of the Keras logits
+    # model (compiled predict step, batches of 256) and of the PyTorch twin.
+    # A perturbation method is bounded by its network's rate divided by its
+    # evaluations per image, whoever drives it.
+    batch = np.repeat(images[:1], 256, axis=0)
+    xb = torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2)))
+
+    def twin_forward():
+        with torch.no_grad():
+            twin(xb)
+
+    forward = {
+        "keras_logits_model_images_per_second": best_rate(
+            lambda: [logits.predict_on_batch(batch) for _ in range(20)],
+            256 * 20,
+            args.repeats,
+        ),
+        "pytorch_twin_images_per_second": best_rate(
+            lambda: [twin_forward() for _ in range(20)], 256 * 20, args.repeats
+        ),
+    }
+    print(forward)
+
     table = {}
     # SmoothGrad's sigma is relative to each image's range in keras_xai and
     # absolute in Captum: the same on images spanning [0, 1].
@@ -201,6 +224,7 @@ def main(argv=None):
         "data": data.name,
         "images": args.images,
         "timing_method": f"best of {args.repeats} after a warm-up",
+        "forward_passes": forward,
         "methods": table,
         "date": time.strftime("%Y-%m-%d"),
     }

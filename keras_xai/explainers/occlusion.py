@@ -7,6 +7,7 @@ from keras_xai.explainers.perturbation import (
     PerturbationExplainer,
     check_background,
     evaluate_in_chunks,
+    pad_rows,
 )
 
 
@@ -55,8 +56,9 @@ class Occlusion(PerturbationExplainer):
     larger stride, uncovered pixels get 0).
 
     All occluded copies of a batch are scored `batch_size` at a time by one
-    compiled function, which builds the patch masks from their positions;
-    the copies exist one chunk at a time, never all at once.
+    compiled function, which gathers each copy's image and builds its patch
+    mask from the patch position; the copies exist one chunk at a time,
+    inside the compiled call, never all at once.
 
     Args:
         model: `keras.Model`. A functional classifier.
@@ -118,12 +120,13 @@ class Occlusion(PerturbationExplainer):
                     f"Received: patch_size={self.patch_size} (axis {axis})"
                 )
 
-    def occluded_scores(self, baseline, images, top, left, targets):
-        """Traceable: target scores of `images` with one patch occluded each.
+    def occluded_scores(self, baseline, batch, index, top, left, targets):
+        """Traceable: target scores of images with one patch occluded each.
 
         Args:
             baseline: float32 tensor `(H, W, C)`. The fill value.
-            images: float32 tensor `(n, H, W, C)`.
+            batch: float32 tensor `(b, H, W, C)`. The images explained.
+            index: int32 tensor `(n,)`. The image of each row.
             top: int32 tensor `(n,)`. Patch top row.
             left: int32 tensor `(n,)`. Patch left column.
             targets: int32 tensor `(n,)`.
@@ -131,6 +134,7 @@ class Occlusion(PerturbationExplainer):
         Returns:
             float32 tensor `(n,)`.
         """
+        images = ops.take(batch, index, axis=0)
         height, width = images.shape[1], images.shape[2]
         rows = ops.arange(height, dtype="int32")[None, :]
         cols = ops.arange(width, dtype="int32")[None, :]
@@ -156,17 +160,22 @@ class Occlusion(PerturbationExplainer):
         lefts = patch_starts(width, self.patch_size[1], self.stride[1])
         num_patches = len(tops) * len(lefts)
 
-        # One row per (image, patch); the copies to occlude are gathered one
-        # chunk at a time, and only the mask is built in the compiled code.
+        # One row per (image, patch). The compiled code gathers each row's
+        # image from the batch (passed once, padded to `batch_size` images
+        # so one trace serves every batch) and occludes it: the copies
+        # exist one chunk at a time, and only inside the compiled call.
         index = np.repeat(np.arange(batch, dtype="int32"), num_patches)
         top = np.tile(np.repeat(tops, len(lefts)), batch)
         left = np.tile(np.tile(lefts, len(tops)), batch)
+        shared = (
+            ops.convert_to_tensor(baseline.astype("float32")),
+            ops.convert_to_tensor(pad_rows(images, max(batch, self.batch_size))),
+        )
         occluded = evaluate_in_chunks(
             self.compiled("occluded", self.occluded_scores),
             [index, top, left, np.repeat(targets, num_patches).astype("int32")],
-            shared=(ops.convert_to_tensor(baseline.astype("float32")),),
+            shared=shared,
             batch_size=self.batch_size,
-            gather=lambda chunk: [images[chunk[0]], *chunk[1:]],
         )
         drops = self.scores(images, targets)[:, None] - occluded.reshape(
             batch, num_patches

@@ -14,6 +14,7 @@ from keras_xai.explainers.perturbation import (
     PerturbationExplainer,
     check_background,
     evaluate_in_chunks,
+    pad_rows,
 )
 from keras_xai.utils.validation import check_positive_int
 
@@ -236,7 +237,7 @@ class PartitionSHAP(PerturbationExplainer):
             rows = slice(start, start + group)
             size = len(flat[rows])
             shared = [
-                ops.convert_to_tensor(_pad_rows(array[rows], group))
+                ops.convert_to_tensor(pad_rows(array[rows], group))
                 for array in (flat, hidden, targets)
             ]
 
@@ -262,11 +263,3 @@ class PartitionSHAP(PerturbationExplainer):
                 done=self.advance,
             )
         return values.reshape(images.shape).astype("float32"), base.astype("float32")
-
-
-def _pad_rows(array, rows):
-    """`array` with its last row repeated up to `rows` rows."""
-    missing = rows - len(array)
-    if missing <= 0:
-        return array
-    return np.concatenate([array, np.repeat(array[-1:], missing, axis=0)])

@@ -43,6 +43,19 @@ def chunk_size(rows, batch_size):
     return min(batch_size, max(MIN_CHUNK, 1 << max(rows - 1, 0).bit_length()))
 
 
+def pad_rows(array, rows):
+    """`array` with its last row repeated up to `rows` rows.
+
+    Inputs shared whole by every chunk (e.g. the images a chunk's rows
+    index) keep one shape this way, so the compiled function is traced
+    once, not once per batch size.
+    """
+    missing = rows - len(array)
+    if missing <= 0:
+        return array
+    return np.concatenate([array, np.repeat(array[-1:], missing, axis=0)])
+
+
 def evaluate_in_chunks(function, rows, shared=(), batch_size=256, gather=None):
     """`function(*shared, *row_chunk)` over chunks of `rows`, concatenated.
 
