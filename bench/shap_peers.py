@@ -21,6 +21,7 @@ array masker, one explainer per image.
 
 import importlib.util
 
+import keras
 import numpy as np
 import shap
 from timing import timed
@@ -68,7 +69,7 @@ def shap_as_documented(model, images, max_evals, labels=None):
     """shap as its image examples show: `model(x)`, `batch_size=50`."""
 
     def predict(x):
-        return np.asarray(model(x))
+        return keras.ops.convert_to_numpy(model(x))
 
     return _partition_maps(predict, images, max_evals, 50, labels)
 
