@@ -31,6 +31,11 @@ if [ ! -f "$_stamp" ]; then
     # The CPU wheel of torch on disk; any other torch spec downloads CUDA builds.
     "$_venv/bin/pip" install --quiet "torch==2.13.0"
     "$_venv/bin/pip" install --quiet -e "$_repo[tensorflow-cpu,jax,torch,test,ray]"
+    # keras-hub (extra `hub`) without its tensorflow-text requirement, which
+    # would pull a second, full TensorFlow beside tensorflow-cpu; what
+    # keras-hub imports besides is small.
+    "$_venv/bin/pip" install --quiet --no-deps "keras-hub==0.32.0"
+    "$_venv/bin/pip" install --quiet regex kagglehub tokenizers sentencepiece
   else
     "$_venv/bin/pip" install --quiet -e "$_repo[tensorflow-cpu]"
   fi

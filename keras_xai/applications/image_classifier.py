@@ -7,6 +7,11 @@ from keras_xai.applications.backbones import (
     build_features,
     check_architecture,
 )
+from keras_xai.applications.hub_backbone import (
+    hub_backbone_channels,
+    is_hub_backbone,
+    resolve_hub_backbone,
+)
 from keras_xai.layers.image_preprocessing import ImagePreprocessing
 from keras_xai.models.model_split import model_split
 
@@ -25,10 +30,16 @@ class ImageClassifier(keras.Model):
     (feature map, logits) pair every CAM method and explanation loss needs.
 
     Args:
-        architecture: str. One of `"lenet5"`, `"vgg_small"` (six 3x3
-            convolutions, for small images), `"mobilenet"`,
-            `"efficientnet_b2"`, `"vgg16"`, `"resnet50"`. Defaults to
-            `"lenet5"`.
+        architecture: str or a keras-hub backbone. One of `"lenet5"`,
+            `"vgg_small"` (six 3x3 convolutions, for small images),
+            `"mobilenet"`, `"efficientnet_b2"`, `"vgg16"`, `"resnet50"`; or
+            a keras-hub image backbone with feature-pyramid outputs (e.g.
+            `keras_hub.models.ResNetBackbone.from_preset("resnet_18_imagenet")`,
+            needs `keras-xai[hub]`), called as one layer whose output is the
+            feature map (the default CAM layer); its weights are its own,
+            and images reach it in `[0, 1]` (add the backbone's own
+            normalisation to the inputs if its weights expect one).
+            Defaults to `"lenet5"`.
         image_shape: tuple. `(height, width, channels)` with 1 or 3 channels.
             Defaults to `(28, 28, 1)`.
         num_classes: int. Number of classes. Defaults to `10`.
@@ -67,7 +78,16 @@ class ImageClassifier(keras.Model):
         **kwargs,
     ):
         image_shape = tuple(int(d) for d in image_shape)
-        check_architecture(architecture, image_shape)
+        hub = None
+        if is_hub_backbone(architecture):
+            hub = resolve_hub_backbone(architecture, image_shape)
+            if weights is not None:
+                raise ValueError(
+                    "A keras-hub backbone brings its own weights. Received: "
+                    f"weights={weights!r}; use weights=None"
+                )
+        else:
+            check_architecture(architecture, image_shape)
         if (
             isinstance(num_classes, bool)
             or not isinstance(num_classes, int)
@@ -90,14 +110,21 @@ class ImageClassifier(keras.Model):
             raise ValueError(
                 f"`dropout` must be in [0, 1). Received: dropout={dropout}"
             )
-        mode, needs_rgb, _ = ARCHITECTURES[architecture]
+        if hub is None:
+            mode, needs_rgb, _ = ARCHITECTURES[architecture]
+            channels = 3 if needs_rgb else None
+        else:
+            mode, channels = "none", hub_backbone_channels(hub, image_shape)
 
         # === Layers and Functional Model ===
         inputs = keras.Input(shape=image_shape, name="images")
         x = ImagePreprocessing(
-            mode=mode, output_channels=3 if needs_rgb else None, name="preprocessing"
+            mode=mode, output_channels=channels, name="preprocessing"
         )(inputs)
-        x = build_features(architecture, x, image_shape, weights=weights)
+        if hub is None:
+            x = build_features(architecture, x, image_shape, weights=weights)
+        else:
+            x = hub(x)
         if pooling == "flatten":
             x = keras.layers.Flatten(name="flatten")(x)
         elif pooling == "avg":
@@ -115,7 +142,11 @@ class ImageClassifier(keras.Model):
         super().__init__(inputs=inputs, outputs=outputs, **kwargs)
 
         # === Config ===
-        self.architecture = architecture
+        # A keras-hub backbone is named by its class and saved by its config.
+        self.hub_backbone = hub
+        self.architecture = (
+            architecture if hub is None else f"keras_hub.{type(hub).__name__}"
+        )
         self.image_shape = image_shape
         self.num_classes = num_classes
         self.pooling = pooling
@@ -123,7 +154,7 @@ class ImageClassifier(keras.Model):
         self.dropout = float(dropout)
         # Weights were loaded into the layers; a reloaded model gets them
         # from its own file, so the config never asks for them again.
-        self.weights_source = weights
+        self.weights_source = weights if hub is None else "keras_hub"
 
     def split(self, layer=None):
         """Returns the `ModelSplit` at `layer` (default: last 4-D output).
@@ -138,8 +169,11 @@ class ImageClassifier(keras.Model):
         return model_split(self, layer)
 
     def get_config(self):
+        architecture = self.architecture
+        if self.hub_backbone is not None:
+            architecture = keras.saving.serialize_keras_object(self.hub_backbone)
         return {
-            "architecture": self.architecture,
+            "architecture": architecture,
             "image_shape": self.image_shape,
             "num_classes": self.num_classes,
             "pooling": self.pooling,

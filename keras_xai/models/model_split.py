@@ -89,6 +89,28 @@ def logits_model(model):
     return cached
 
 
+def layer_output(layer):
+    """The output of `layer` in the model it was called in.
+
+    For a plain layer this is `layer.output`. A nested functional model
+    (e.g. a keras-hub backbone called as one layer) answers `output` with
+    the tensor of its *own* graph, so the tensor of its single call in the
+    outer graph is read from that call's node instead.
+
+    Args:
+        layer: a layer of a functional model, called once.
+
+    Returns:
+        A `KerasTensor`.
+    """
+    nodes = getattr(layer, "_inbound_nodes", [])
+    if isinstance(layer, keras.Model) and len(nodes) == 1:
+        outputs = nodes[0].output_tensors
+        if len(outputs) == 1:
+            return outputs[0]
+    return layer.output
+
+
 def default_feature_layer(model):
     """Returns the name of the last layer whose output is 4-D."""
     _check_functional(model)
@@ -96,7 +118,7 @@ def default_feature_layer(model):
         if isinstance(layer, keras.layers.InputLayer):
             continue
         try:
-            output = layer.output
+            output = layer_output(layer)
         except (AttributeError, ValueError):  # layers used more than once
             continue
         if len(output.shape) == 4:
@@ -132,7 +154,7 @@ def model_split(model, layer=None):
             f"`layer` must name a layer of {model.name!r}. Received: "
             f"layer={name!r}. Layers: {names}"
         ) from None
-    features = feature_layer.output
+    features = layer_output(feature_layer)
     if len(features.shape) != 4:
         raise ValueError(
             f"`layer` must have a 4-D (batch, H, W, C) output. Received: "

@@ -6,7 +6,11 @@ from keras_xai.applications.guided_model import GuidedModel, is_auto
 from keras_xai.applications.image_classifier import ImageClassifier
 from keras_xai.applications.preset_io import PresetMixin
 from keras_xai.layers.attention_branch import AttentionBranch
-from keras_xai.models.model_split import default_feature_layer, model_split
+from keras_xai.models.model_split import (
+    default_feature_layer,
+    layer_output,
+    model_split,
+)
 from keras_xai.utils.validation import check_positive_int
 
 _LABEL_KEYS = ("class", "attention_class")
@@ -122,7 +126,7 @@ class ABN(PresetMixin, GuidedModel):
         split = model_split(network, feature_layer)
         extractor = keras.Model(
             network.input,
-            network.get_layer(feature_layer).output,
+            layer_output(network.get_layer(feature_layer)),
             name="feature_extractor",
         )
         perception = keras.Model(
