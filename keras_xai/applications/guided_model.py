@@ -115,7 +115,7 @@ class GuidedModel(CompileConfigMixin, keras.Model):
         `ValueError` says so before training starts.
         """
         batch_size = args[0] if args else kwargs.get("batch_size")
-        check_batch_for_devices(x, batch_size)
+        check_batch_for_devices(x, batch_size, kwargs.get("validation_split", 0.0))
         return super().fit(x, y, *args, **kwargs)
 
     def classifier_config(self):

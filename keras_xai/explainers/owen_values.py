@@ -179,7 +179,9 @@ class _Walk:
         np.add.at(self.values, entries["node"], contribution)
 
     def step(self):
-        """The coalitions to score next: bool masks `(n, M)`, maybe empty."""
+        """The coalitions to score next: bool masks `(n, M)`, or `None` when
+        this step scores nothing (the walk ended, or only leaves came off
+        the queue)."""
         queue = self.queue
         if not len(queue["node"]):
             self.done = True

@@ -207,7 +207,7 @@ def data_parallel_devices():
     return int(mesh.shape[list(mesh.axis_names).index(name)])
 
 
-def check_batch_for_devices(x, batch_size):
+def check_batch_for_devices(x, batch_size, validation_split=0.0):
     """Checks that every batch of `fit` splits evenly over the devices.
 
     Under a Keras distribution (JAX's `DataParallel`) each batch is cut
@@ -220,6 +220,8 @@ def check_batch_for_devices(x, batch_size):
         x: what `fit` received: an array, a dict/list of arrays, or
             anything else (a dataset: not checked, its batches are its own).
         batch_size: int or `None` (Keras's default of 32 for arrays).
+        validation_split: float. `fit`'s; when set, Keras trains on fewer
+            rows, so only the batch size is checked. Defaults to `0.0`.
 
     Raises:
         ValueError: naming `batch_size` and the device count.
@@ -233,6 +235,8 @@ def check_batch_for_devices(x, batch_size):
     if not hasattr(leaves, "shape") or not len(getattr(leaves, "shape", ())):
         return
     size = 32 if batch_size is None else batch_size
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        return  # Keras's own check of `batch_size` reports it
     rows = int(leaves.shape[0])
     if size % devices:
         raise ValueError(
@@ -241,7 +245,7 @@ def check_batch_for_devices(x, batch_size):
             f"batch_size={batch_size!r}"
         )
     last = rows % size
-    if last % devices:
+    if not validation_split and last % devices:
         raise ValueError(
             f"The last batch of the epoch ({rows} samples in batches of "
             f"{size}: {last} left) does not split over the {devices} "

@@ -234,6 +234,8 @@ def test_batches_that_split_over_the_devices_pass(two_devices):
     check_batch_for_devices({"images": np.zeros((34, 4))}, 16)  # last: 2
     check_batch_for_devices(np.zeros((64, 4)), None)  # Keras's 32
     check_batch_for_devices(object(), 7)  # a dataset batches itself
+    check_batch_for_devices(np.zeros((31, 4)), 16, validation_split=0.2)
+    check_batch_for_devices(np.zeros((31, 4)), "16")  # Keras reports it
 
 
 def test_batches_that_do_not_split_over_the_devices_fail(two_devices):
