@@ -12,7 +12,8 @@ and imported only when such a model is built or loaded.
 import keras
 
 
-def _import_keras_hub():
+def import_keras_hub():
+    """`keras_hub`, or an ImportError naming the extra that installs it."""
     try:
         import keras_hub
     except ImportError as error:
@@ -48,7 +49,7 @@ def resolve_hub_backbone(value, image_shape):
         The backbone (a new one, randomly initialised, from a config).
     """
     if isinstance(value, dict):
-        _import_keras_hub()  # registers keras-hub's classes for deserializing
+        import_keras_hub()  # registers keras-hub's classes for deserializing
         value = keras.saving.deserialize_keras_object(value)
     if not (isinstance(value, keras.Model) and getattr(value, "pyramid_outputs", None)):
         raise ValueError(

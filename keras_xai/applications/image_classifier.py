@@ -9,6 +9,7 @@ from keras_xai.applications.backbones import (
 )
 from keras_xai.applications.hub_backbone import (
     hub_backbone_channels,
+    import_keras_hub,
     is_hub_backbone,
     resolve_hub_backbone,
 )
@@ -187,3 +188,32 @@ class ImageClassifier(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
+
+    @classmethod
+    def from_hub_preset(cls, preset, image_shape, num_classes, **kwargs):
+        """A classifier on a keras-hub backbone preset.
+
+        `keras_hub.models.Backbone.from_preset(preset)` — a Kaggle handle
+        such as `"resnet_18_imagenet"` (downloaded once into keras-hub's
+        cache on a machine with network) or a local preset directory (e.g.
+        one written by `backbone.save_to_preset`) — becomes the classifier's
+        feature extractor, with its pretrained weights.
+
+        Args:
+            preset: str. A keras-hub preset name, handle or directory.
+            image_shape: tuple `(H, W, C)`.
+            num_classes: int.
+            **kwargs: the other `ImageClassifier` arguments (`pooling`,
+                `hidden_units`, `dropout`, ...).
+
+        Returns:
+            An `ImageClassifier`.
+        """
+        if not isinstance(preset, str) or not preset:
+            raise ValueError(
+                "`preset` must be a keras-hub preset name or directory. "
+                f"Received: preset={preset!r}"
+            )
+        keras_hub = import_keras_hub()
+        backbone = keras_hub.models.Backbone.from_preset(preset)
+        return cls(backbone, image_shape, num_classes, **kwargs)

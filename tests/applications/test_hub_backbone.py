@@ -97,3 +97,18 @@ def test_bad_hub_backbones_fail_clearly():
         ImageClassifier(_resnet((64, 64, 3)), (32, 32, 3), 3)
     with pytest.raises(ValueError, match="`architecture` must be one of"):
         ImageClassifier(keras.Sequential([keras.layers.Dense(2)]), (32, 32, 3), 3)
+
+
+def test_classifier_from_a_local_hub_preset(tmp_path):
+    # A preset directory as keras-hub writes it (config and weights): the
+    # same path a Kaggle handle takes once downloaded, with no network.
+    backbone = _resnet()
+    backbone.save_to_preset(str(tmp_path / "preset"))
+    model = ImageClassifier.from_hub_preset(str(tmp_path / "preset"), (32, 32, 3), 4)
+    assert model.architecture == "keras_hub.ResNetBackbone"
+    loaded = model.get_layer(backbone.name)
+    for got, want in zip(loaded.get_weights(), backbone.get_weights()):
+        np.testing.assert_array_equal(got, want)  # the preset's weights
+    assert model.predict(_images(2, channels=3), verbose=0).shape == (2, 4)
+    with pytest.raises(ValueError, match="`preset` must be"):
+        ImageClassifier.from_hub_preset("", (32, 32, 3), 4)
