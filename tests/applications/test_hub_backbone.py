@@ -13,6 +13,7 @@ from keras_xai.applications import (
     IMPACTX,
     ExplanationGuidedClassifier,
     ImageClassifier,
+    MultitaskAttributeClassifier,
 )
 from keras_xai.explainers import GradCAM
 
@@ -112,3 +113,17 @@ def test_classifier_from_a_local_hub_preset(tmp_path):
     assert model.predict(_images(2, channels=3), verbose=0).shape == (2, 4)
     with pytest.raises(ValueError, match="`preset` must be"):
         ImageClassifier.from_hub_preset("", (32, 32, 3), 4)
+
+
+def test_multitask_model_on_a_hub_backbone_round_trips(tmp_path):
+    model = MultitaskAttributeClassifier(
+        _resnet(), (32, 32, 1), 3, attribute_names=["a", "b"]
+    )
+    x = _images(2)
+    outputs = model.predict(x, verbose=0)
+    path = tmp_path / "multitask.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    again = restored.predict(x, verbose=0)
+    for key in ("class", "attributes"):
+        np.testing.assert_allclose(again[key], outputs[key], rtol=1e-5, atol=1e-6)

@@ -65,8 +65,8 @@ class MultitaskAttributeClassifier(GuidedModel):
     the paper's labelled arrows (`keras_xai.visualization.draw_labelled_arrows`).
 
     Args:
-        architecture: str. An `ImageClassifier` architecture. Defaults to
-            `"lenet5"`.
+        architecture: str or a keras-hub backbone. An `ImageClassifier`
+            architecture. Defaults to `"lenet5"`.
         image_shape: tuple. `(height, width, channels)`. Defaults to
             `(28, 28, 1)`.
         num_classes: int. Number of classes. Defaults to `10`.
@@ -166,6 +166,8 @@ class MultitaskAttributeClassifier(GuidedModel):
 
         # === Config ===
         self.architecture = backbone.architecture
+        # How `get_config` names it: the name, or a keras-hub backbone's config.
+        self._architecture_config = backbone.get_config()["architecture"]
         self.image_shape = backbone.image_shape
         self.num_classes = backbone.num_classes
         self.attribute_names = attribute_names
@@ -377,7 +379,7 @@ class MultitaskAttributeClassifier(GuidedModel):
 
     def get_config(self):
         return {
-            "architecture": self.architecture,
+            "architecture": self._architecture_config,
             "image_shape": self.image_shape,
             "num_classes": self.num_classes,
             "attribute_names": list(self.attribute_names),
