@@ -4,7 +4,7 @@
 # the same command after an interruption.
 #
 #   bash scripts/benchmark_shortcut.sh \
-#     [calibration|lenet5|anywhere|lenet5_variants|vgg_small|clean|all]
+#     [calibration|lenet5|anywhere|lenet5_variants|vgg_small|clean|margin|all]
 #
 # Each part trains to convergence (early stopping on a validation split
 # carved from the training images) on the full Fashion-MNIST training set.
@@ -64,4 +64,10 @@ if [[ "$part" == clean || "$part" == all ]]; then
   # λ = 0, shuffled targets and the CE model trained on, paired to CE.
   bench clean lenet5 clean_lenet5 --arms floor impactx impactx_no_target \
     impactx_shuffled floor_continued --seeds 0 1 2 3 4
+fi
+if [[ "$part" == margin || "$part" == all ]]; then
+  # The padded-margin variant (the segment-overlap reproduction's): the
+  # calibration arms, to place it beside the Ross variant.
+  bench margin lenet5 margin_lenet5 --arms ceiling floor rrr_decoy@0.0153787 \
+    --seeds 0 1 2
 fi
