@@ -12,11 +12,10 @@ import argparse
 import time
 
 import keras
-import numpy as np
+from problem import random_lenet5_problem
 from results_io import machine_info, write_result
 
 from keras_xai import explainers
-from keras_xai.applications import ImageClassifier
 
 # (explainer name, options): every method the library ships, with the
 # options used in the table.
@@ -56,11 +55,7 @@ def main(argv=None):
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
-    keras.utils.set_random_seed(0)
-    model = ImageClassifier("lenet5", (28, 28, 1), 10)
-    rng = np.random.default_rng(0)
-    images = rng.random((args.images, 28, 28, 1)).astype("float32")
-    targets = rng.integers(0, 10, args.images)
+    model, images, targets, _ = random_lenet5_problem(args.images)
 
     rows = []
     for name, options in METHODS:

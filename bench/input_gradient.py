@@ -20,10 +20,10 @@ import time
 
 import keras
 import numpy as np
+from problem import random_lenet5_problem
 from results_io import machine_info, write_result
 from timing import best_seconds
 
-from keras_xai.applications import ImageClassifier
 from keras_xai.explainers import Saliency
 
 
@@ -34,11 +34,7 @@ def main(argv=None):
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
-    keras.utils.set_random_seed(0)
-    model = ImageClassifier("lenet5", (28, 28, 1), 10)
-    rng = np.random.default_rng(0)
-    images = rng.random((args.images, 28, 28, 1)).astype("float32")
-    targets = rng.integers(0, 10, args.images).astype("int32")
+    model, images, targets, _ = random_lenet5_problem(args.images)
     saliency = Saliency(model, batch_size=args.images)
 
     forward = best_seconds(

@@ -22,9 +22,9 @@ import time
 
 import keras
 import numpy as np
+from problem import random_lenet5_problem
 from results_io import machine_info, write_result
 
-from keras_xai.applications import ImageClassifier
 from keras_xai.explainers.base import image_rngs
 from keras_xai.metrics import focus, morf_curve
 
@@ -76,12 +76,8 @@ def main(argv=None):
     parser.add_argument("--output", default=None)
     args = parser.parse_args(argv)
 
-    keras.utils.set_random_seed(0)
-    model = ImageClassifier("lenet5", (28, 28, 1), 10)
-    rng = np.random.default_rng(0)
-    images = rng.random((args.images, 28, 28, 1)).astype("float32")
+    model, images, targets, rng = random_lenet5_problem(args.images)
     maps = rng.normal(size=(args.images, 28, 28))
-    targets = rng.integers(0, 10, args.images)
     steps = (28 // args.patch_size) ** 2
 
     # --- MoRF ---------------------------------------------------------------
