@@ -4,19 +4,7 @@ import keras
 import numpy as np
 
 from keras_xai.utils import validation
-from keras_xai.utils.validation import check_finite, to_numpy
-
-
-def _check_real(array, name):
-    dtype = array.dtype
-    if not (
-        dtype == np.bool_
-        or np.issubdtype(dtype, np.integer)
-        or np.issubdtype(dtype, np.floating)
-    ):
-        raise ValueError(
-            f"`{name}` must hold real numbers. Received: {name}.dtype={dtype}"
-        )
+from keras_xai.utils.validation import check_finite, check_real_dtype, to_numpy
 
 
 def check_maps(value, name="maps", shape=None, float64=True):
@@ -51,7 +39,7 @@ def check_maps(value, name="maps", shape=None, float64=True):
             f"`{name}` must have the same shape as the maps it is compared "
             f"with, {tuple(shape)}. Received: {name}.shape={array.shape}"
         )
-    _check_real(array, name)
+    check_real_dtype(array, name)
     # No copy when the dtype fits: callers never modify the array in place.
     if float64 or array.dtype not in (np.float32, np.float64):
         array = array.astype("float64", copy=False)

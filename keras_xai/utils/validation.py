@@ -67,6 +67,27 @@ def check_images(images, name="images", expected_shape=None, allow_empty=False):
     return array.astype("float32", copy=False)
 
 
+def check_real_dtype(array, name):
+    """Checks that a numpy array holds real numbers (bool, int or float).
+
+    Args:
+        array: numpy array.
+        name: str. Argument name used in the error message.
+
+    Raises:
+        ValueError: for complex, string, object or other dtypes.
+    """
+    dtype = array.dtype
+    if not (
+        dtype == np.bool_
+        or np.issubdtype(dtype, np.integer)
+        or np.issubdtype(dtype, np.floating)
+    ):
+        raise ValueError(
+            f"`{name}` must hold real numbers. Received: {name}.dtype={dtype}"
+        )
+
+
 def check_finite(array, name):
     """Raises `ValueError` if `array` holds NaN or infinite values."""
     array = to_numpy(array)

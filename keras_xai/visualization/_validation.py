@@ -6,19 +6,12 @@ import matplotlib
 import numpy as np
 from matplotlib.colors import Colormap
 
-from keras_xai.utils.validation import check_finite, check_number, to_numpy
-
-
-def _check_real_dtype(array, name):
-    dtype = array.dtype
-    if not (
-        dtype == np.bool_
-        or np.issubdtype(dtype, np.integer)
-        or np.issubdtype(dtype, np.floating)
-    ):
-        raise ValueError(
-            f"`{name}` must hold real numbers. Received: {name}.dtype={dtype}"
-        )
+from keras_xai.utils.validation import (
+    check_finite,
+    check_number,
+    check_real_dtype,
+    to_numpy,
+)
 
 
 def check_maps(value, name, ndims=(2,)):
@@ -44,7 +37,7 @@ def check_maps(value, name, ndims=(2,)):
             f"`{name}` must have a non-empty height and width. "
             f"Received: {name}.shape={array.shape}"
         )
-    _check_real_dtype(array, name)
+    check_real_dtype(array, name)
     array = array.astype("float64")
     check_finite(array, name)
     return array
@@ -71,7 +64,7 @@ def check_display_image(value, name):
             f"`{name}` must have a non-empty height and width. "
             f"Received: {name}.shape={array.shape}"
         )
-    _check_real_dtype(array, name)
+    check_real_dtype(array, name)
     array = array.astype("float32")
     check_finite(array, name)
     low, high = float(array.min()), float(array.max())
