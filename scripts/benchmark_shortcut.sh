@@ -64,6 +64,8 @@ if [[ "$part" == clean || "$part" == all ]]; then
   # λ = 0, shuffled targets and the CE model trained on, paired to CE.
   bench clean lenet5 clean_lenet5 --arms floor impactx impactx_no_target \
     impactx_shuffled floor_continued --seeds 0 1 2 3 4
+  # The paper's targets: PartitionSHAP with 2,000 evaluations per image.
+  bench clean lenet5 clean_lenet5 --arms impactx_shap --seeds 0 1 2
 fi
 if [[ "$part" == margin || "$part" == all ]]; then
   # The padded-margin variant (the segment-overlap reproduction's): the

@@ -252,3 +252,23 @@ def test_patch_size_is_part_of_the_fingerprint(tmp_path, monkeypatch):
     large = shortcut_benchmark_data(x, y, x[:20], y[:20], "margin", 4, 20, patch_size=4)
     assert ShortcutBenchmark(large, "mlp", tmp_path, max_epochs=1).store.runs == {}
     assert ShortcutBenchmark(small, "mlp", tmp_path, max_epochs=1).store.runs != {}
+
+
+def test_impactx_shap_arm_learns_partition_shap_targets(data, tmp_path, monkeypatch):
+    from keras_xai.benchmarks.shortcut import training
+
+    explainers = []
+
+    def recording_targets(explainer, *args, **kwargs):
+        explainers.append(explainer)
+        return compute_attribution_targets(explainer, *args, **kwargs)
+
+    monkeypatch.setattr(training, "compute_attribution_targets", recording_targets)
+    monkeypatch.setattr(training, "SHAP_TARGET_EVALS", 20)  # the paper's is 2000
+    bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
+    result = bench.run(["impactx_shap"], seeds=[0], log=lambda line: None)
+    run = result["impactx_shap/seed0"]
+    assert run["options"]["targets"] == "shap"
+    assert [type(e).__name__ for e in explainers] == ["PartitionSHAP"] * 2
+    assert explainers[0].max_evals == 20
+    assert 0.0 <= run["own_explanation_decoy_share"] <= 1.0

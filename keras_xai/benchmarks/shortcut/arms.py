@@ -106,6 +106,13 @@ _ARMS = {
         False,
     ),
     "impactx": ("impactx", {"explanation_weight": 1.0}, None, False),
+    # IMPACTX on the paper's targets: PartitionSHAP, 2,000 evaluations.
+    "impactx_shap": (
+        "impactx",
+        {"explanation_weight": 1.0, "targets": "shap"},
+        None,
+        False,
+    ),
     # IMPACTX's controls: no explanation loss (λ = 0), each image trained
     # towards another image's target, and the CE model trained on instead.
     "impactx_no_target": ("impactx", {"explanation_weight": 0.0}, None, False),

@@ -14,6 +14,7 @@ from keras_xai.applications.impactx import IMPACTX
 from keras_xai.benchmarks.shortcut.architectures import shortcut_classifier
 from keras_xai.benchmarks.shortcut.stage_one_cache import StoredHistory
 from keras_xai.explainers.cam import GradCAM
+from keras_xai.explainers.partition_shap import PartitionSHAP
 from keras_xai.training.attribution_targets import compute_attribution_targets
 from keras_xai.training.resumable_early_stopping import ResumableEarlyStopping
 from keras_xai.training.reweighting import reweighting_setup
@@ -24,6 +25,9 @@ from keras_xai.utils.validation import check_positive_int
 # can resume its stage from the last epoch. (`two_phase` swaps optimizers
 # between phases and `consistency` keeps per-sample weights in memory.)
 RESUMABLE_KINDS = ("ce", "guided", "ce_continued", "impactx")
+
+# Model evaluations per image of the SHAP targets (IMPACTX's paper).
+SHAP_TARGET_EVALS = 2000
 
 
 def guidance_masks(arm, split, seed=0):
@@ -317,11 +321,16 @@ def _fit_consistency(
 def _fit_impactx(
     arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
 ):
-    # Stage 1: the CE classifier (the floor's training), then GradCAM
-    # targets of the true class for the training and validation images,
-    # then IMPACTX (M frozen) on CE + λ·MSE, both stages early-stopped.
+    # Stage 1: the CE classifier (the floor's training), then attribution
+    # targets of the true class (GradCAM, or PartitionSHAP with the paper's
+    # 2,000 evaluations) for the training and validation images, then
+    # IMPACTX (M frozen) on CE + λ·MSE, both stages early-stopped.
     stage1 = first_stage()
-    explainer = GradCAM(classifier)
+    options = dict(arm.options)
+    if options.pop("targets", "gradcam") == "shap":
+        explainer = PartitionSHAP(classifier, max_evals=SHAP_TARGET_EVALS)
+    else:
+        explainer = GradCAM(classifier)
     with tempfile.TemporaryDirectory() as scratch:
         targets = compute_attribution_targets(
             explainer, train.images, train.labels, f"{scratch}/train", verbose=False
@@ -333,7 +342,6 @@ def _fit_impactx(
             f"{scratch}/validation",
             verbose=False,
         )
-    options = dict(arm.options)
     if options.pop("shuffled_targets", False):
         # The control: each image gets another training image's target.
         rng = np.random.default_rng(seed)
