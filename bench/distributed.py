@@ -34,9 +34,10 @@ import time
 
 import keras
 import numpy as np
+from problem import random_lenet5_problem
 from results_io import machine_info, write_result
+from timing import timed
 
-from keras_xai.applications import ImageClassifier
 from keras_xai.explainers import GradCAM, PartitionSHAP
 from keras_xai.training import (
     compute_attribution_targets,
@@ -129,28 +130,28 @@ def training(framework, images, repeats):
 def targets(model, explainer, options, images, labels, shard_size):
     """Part 2 for one explainer: local against Ray, caches compared."""
     with tempfile.TemporaryDirectory() as root:
-        start = time.perf_counter()
-        local = compute_attribution_targets(
-            explainer(model, **options),
-            images,
-            labels,
-            os.path.join(root, "local"),
-            shard_size=shard_size,
-            verbose=False,
+        local_seconds, local = timed(
+            lambda: compute_attribution_targets(
+                explainer(model, **options),
+                images,
+                labels,
+                os.path.join(root, "local"),
+                shard_size=shard_size,
+                verbose=False,
+            )
         )
-        local_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        on_ray = compute_attribution_targets_on_ray(
-            model,
-            explainer,
-            images,
-            labels,
-            os.path.join(root, "ray"),
-            explainer_options=options,
-            shard_size=shard_size,
-            verbose=False,
+        ray_seconds, on_ray = timed(
+            lambda: compute_attribution_targets_on_ray(
+                model,
+                explainer,
+                images,
+                labels,
+                os.path.join(root, "ray"),
+                explainer_options=options,
+                shard_size=shard_size,
+                verbose=False,
+            )
         )
-        ray_seconds = time.perf_counter() - start
     return {
         "images": len(images),
         "shard_size": shard_size,
@@ -188,14 +189,12 @@ def main(argv=None):
 
     import ray
 
-    keras.utils.set_random_seed(0)
-    model = ImageClassifier("lenet5", (28, 28, 1), 10)
-    rng = np.random.default_rng(1)
-    images = rng.random((args.target_images, 28, 28, 1)).astype("float32")
-    labels = rng.integers(0, 10, args.target_images)
-    start = time.perf_counter()
-    ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
-    session_seconds = time.perf_counter() - start
+    model, images, labels, _ = random_lenet5_problem(args.target_images, seed=1)
+    session_seconds, _ = timed(
+        lambda: ray.init(
+            num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False
+        )
+    )
     try:
         # The workers' first tasks: processes, imports, model load.
         start = time.perf_counter()

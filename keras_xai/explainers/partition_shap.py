@@ -249,9 +249,10 @@ class PartitionSHAP(PerturbationExplainer):
                     batch_size=self.batch_size,
                 ).astype("float64")
 
-            everyone = np.arange(size)
-            base[rows] = score(np.zeros((size, tree.features), bool), everyone)
-            full = score(np.ones((size, tree.features), bool), everyone)
+            # The empty and the full coalition of every image, in one call.
+            ends = np.zeros((2 * size, tree.features), bool)
+            ends[size:] = True
+            base[rows], full = np.split(score(ends, np.tile(np.arange(size), 2)), 2)
             values[rows] = owen_values(
                 score,
                 tree,
