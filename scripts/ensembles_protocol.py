@@ -48,6 +48,7 @@ from keras_xai.metrics import (
     overlap_pixels,
     pearson_correlation,
 )
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 
 # The paper's methods, as results.json names them -> the explainer registry.
@@ -73,16 +74,13 @@ ARMS = ("ens_avg", "mean_member", "single")
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", default="fashion_mnist", choices=["fashion_mnist", "digits"]
-    )
+    add_experiment_arguments(parser)
     parser.add_argument("--background", default="texture", choices=BACKGROUNDS)
     parser.add_argument("--train-size", type=int, default=10000)
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--eval-images", type=int, default=500)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument(
         "--strategies", nargs="+", default=list(STRATEGIES), choices=STRATEGIES
     )
@@ -234,37 +232,37 @@ def report(store, args):
     return table
 
 
+def measure(store, args):
+    """Trains and measures, per seed, the strategies `store` lacks."""
+    raw = load_default_dataset(args.data)
+    rows = np.random.default_rng(0).permutation(len(raw.x_train))[: args.train_size]
+    x, _ = with_backgrounds(raw.x_train[rows], args.background, seed=0)
+    y = raw.y_train[rows]
+    x_test, _ = with_backgrounds(raw.x_test, args.background, seed=1)
+    images, labels = x_test[: args.eval_images], raw.y_test[: args.eval_images]
+    # Object masks of the original (black-background) test images.
+    _, masks = with_backgrounds(raw.x_test[: args.eval_images], "black")
+    data = (x, y, images, labels, masks, x_test, raw.y_test)
+    for seed in args.seeds:
+        todo = [s for s in args.strategies if store.get(f"{s}/seed{seed}") is None]
+        if not todo:
+            continue
+        single = train_single(x, y, len(raw.class_names), seed, args)
+        for strategy in todo:
+            result = run_seed(seed, strategy, data, single, args)
+            acc = result["accuracy"]
+            print(
+                f"{strategy} seed {seed}: ensemble {acc['ensemble']:.4f}, mean "
+                f"member {acc['mean_member']:.4f}, single {acc['single']:.4f} "
+                f"({result['train_seconds']:.0f} s)"
+            )
+            store.put(f"{strategy}/seed{seed}", result)
+
+
 def main(argv=None):
-    args = parse_args(argv)
-    start = time.time()
-    store = ResultsStore.for_experiment(args, ignore=("seeds", "strategies"))
-    if not args.report_only:
-        raw = load_default_dataset(args.data)
-        rows = np.random.default_rng(0).permutation(len(raw.x_train))[: args.train_size]
-        x, _ = with_backgrounds(raw.x_train[rows], args.background, seed=0)
-        y = raw.y_train[rows]
-        x_test, _ = with_backgrounds(raw.x_test, args.background, seed=1)
-        images, labels = x_test[: args.eval_images], raw.y_test[: args.eval_images]
-        # Object masks of the original (black-background) test images.
-        _, masks = with_backgrounds(raw.x_test[: args.eval_images], "black")
-        data = (x, y, images, labels, masks, x_test, raw.y_test)
-        for seed in args.seeds:
-            todo = [s for s in args.strategies if store.get(f"{s}/seed{seed}") is None]
-            if not todo:
-                continue
-            single = train_single(x, y, len(raw.class_names), seed, args)
-            for strategy in todo:
-                result = run_seed(seed, strategy, data, single, args)
-                acc = result["accuracy"]
-                print(
-                    f"{strategy} seed {seed}: ensemble {acc['ensemble']:.4f}, mean "
-                    f"member {acc['mean_member']:.4f}, single {acc['single']:.4f} "
-                    f"({result['train_seconds']:.0f} s)"
-                )
-                store.put(f"{strategy}/seed{seed}", result)
-    report(store, args)
-    print(f"done in {time.time() - start:.0f} s")
-    return store
+    return ResultsStore.run_experiment(
+        parse_args(argv), measure, report, ignore=("seeds", "strategies")
+    )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from scipy import stats
 from keras_xai.applications import ImageClassifier
 from keras_xai.datasets import load_default_dataset
 from keras_xai.training import FocusMonitor
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import plot_score_against_accuracy
 
@@ -67,9 +68,7 @@ def random_maps(seed):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", default="fashion_mnist", choices=["fashion_mnist", "digits"]
-    )
+    add_experiment_arguments(parser)
     parser.add_argument("--setting", default="ten_class", choices=SETTINGS)
     parser.add_argument(
         "--classes",
@@ -80,7 +79,6 @@ def parse_args(argv):
         "Trouser, 8 Bag)",
     )
     parser.add_argument("--architecture", default="vgg_small")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--max-epochs", type=int, default=20)
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
@@ -213,7 +211,12 @@ def correlations(runs, method):
     }
 
 
-def report(store, args, log):
+def report(store, args, log=print):
+    """Prints the correlations, plots them and writes them as JSON.
+
+    Returns:
+        `{method: correlations}`, empty without a finished run.
+    """
     runs = [store.get(f"{args.setting}/{args.architecture}/{s}") for s in args.seeds]
     runs = [r for r in runs if r is not None]
     if not runs:
@@ -254,38 +257,36 @@ def report(store, args, log):
         title=f"{args.setting}, {args.architecture}",
         chance=0.5,
     )
-    return table
-
-
-def main(argv=None):
-    args = parse_args(argv)
-    log = print
-    store = ResultsStore.for_experiment(
-        args, ignore=("seeds", "setting", "architecture", "methods")
-    )
-    start = time.time()
-    if not args.report_only:
-        data = setting_data(load_default_dataset(args.data), args)
-        for seed in args.seeds:
-            key = f"{args.setting}/{args.architecture}/{seed}"
-            if store.get(key) is not None:
-                log(f"{key}: stored")
-                continue
-            log(f"{key}: training (at most {args.max_epochs} epochs)")
-            result = run(seed, data, args, log)
-            result["classes"] = (
-                list(args.classes) if args.setting == "two_class" else None
-            )
-            store.put(key, result)
-    table = report(store, args, log)
     if table:
         path = os.path.join(
             args.output_dir, f"correlations_{args.setting}_{args.architecture}.json"
         )
         with open(path, "w") as file:
             json.dump({"seeds": args.seeds, "methods": table}, file, indent=1)
-    log(f"done in {time.time() - start:.0f} s")
-    return store
+    return table
+
+
+def measure(store, args, log=print):
+    """Trains, per seed, the runs of the setting `store` lacks."""
+    data = setting_data(load_default_dataset(args.data), args)
+    for seed in args.seeds:
+        key = f"{args.setting}/{args.architecture}/{seed}"
+        if store.get(key) is not None:
+            log(f"{key}: stored")
+            continue
+        log(f"{key}: training (at most {args.max_epochs} epochs)")
+        result = run(seed, data, args, log)
+        result["classes"] = list(args.classes) if args.setting == "two_class" else None
+        store.put(key, result)
+
+
+def main(argv=None):
+    return ResultsStore.run_experiment(
+        parse_args(argv),
+        measure,
+        report,
+        ignore=("seeds", "setting", "architecture", "methods"),
+    )
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from keras_xai.datasets import load_default_dataset, object_masks
 from keras_xai.explainers import GradCAM
 from keras_xai.metrics import mean_iou
 from keras_xai.training import SampleWeightDataset, reweighting_setup
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import plot_sweep
 
@@ -59,11 +60,7 @@ FOCAL_GAMMA = 2.0
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", default="fashion_mnist", choices=["fashion_mnist", "digits"]
-    )
-    parser.add_argument("--backbones", nargs="+", default=["lenet5", "vgg_small"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    add_experiment_arguments(parser, backbones=["lenet5", "vgg_small"])
     parser.add_argument("--train-size", type=int, default=6000)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--every", type=int, default=2)
@@ -321,22 +318,21 @@ def report(store, args):
     store.finish(table=table)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    start = time.time()
+def measure(store, args):
+    """The comparison, then the debiasing runs, of those `store` lacks."""
     data = load_default_dataset(args.data)
-    store = ResultsStore.for_experiment(
-        args, ignore=("seeds", "backbones", "no_debiasing", "biases", "methods")
-    )
-    if args.report_only:
-        report(store, args)
-        return store
     comparison(data, args, store)
     if not args.no_debiasing:
         debiasing(data, args, store)
-    report(store, args)
-    print(f"done in {time.time() - start:.0f} s")
-    return store
+
+
+def main(argv=None):
+    return ResultsStore.run_experiment(
+        parse_args(argv),
+        measure,
+        report,
+        ignore=("seeds", "backbones", "no_debiasing", "biases", "methods"),
+    )
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ from keras_xai.explainers import (
     Saliency,
 )
 from keras_xai.metrics import iou, overlap_pixels, pearson_correlation
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import draw_labelled_arrows, plot_sweep
 
@@ -60,9 +61,7 @@ EXPLAINERS = {
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", default="fashion_mnist", choices=["fashion_mnist", "digits"]
-    )
+    add_experiment_arguments(parser, seeds=None)
     parser.add_argument("--train-size", type=int, default=10000)
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
@@ -262,20 +261,16 @@ def report(store, args):
     store.finish()
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    start = time.time()
+def measure(store, args):
+    """The ensemble runs, then the multi-task one, of those `store` lacks."""
     data = load_default_dataset(args.data)
-    store = ResultsStore.for_experiment(args)
-    if args.report_only:
-        report(store, args)
-        return store
     ensemble_part(data, args, store)
     if store.get("multitask") is None:
         multitask_part(data, args, store)
-    report(store, args)
-    print(f"done in {time.time() - start:.0f} s")
-    return store
+
+
+def main(argv=None):
+    return ResultsStore.run_experiment(parse_args(argv), measure, report)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from keras_xai.datasets import load_default_dataset
 from keras_xai.explainers import GradCAM, PartitionSHAP
 from keras_xai.metrics import aopc, morf_curve
 from keras_xai.training import compute_attribution_targets
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import (
     plot_perturbation_curves,
@@ -47,11 +48,8 @@ LAMBDAS = (0.2, 0.6, 1.0, 1.4)
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", default="fashion_mnist", choices=["fashion_mnist", "digits"]
-    )
+    add_experiment_arguments(parser)
     parser.add_argument("--train-size", type=int, default=4000)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--stage1-epochs", type=int, default=5)
     parser.add_argument("--stage2-epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -203,29 +201,17 @@ def summary(values):
     return {"mean": float(values.mean()), "std": float(values.std()), "n": len(values)}
 
 
-def run(args):
+def measure(store, args):
+    """Trains and measures, per seed, the models `store` lacks.
+
+    Each model's MoRF curves go to `cache/seed<seed>/morf_<model>.npz`,
+    where `report` reads them.
+    """
     keras.utils.set_random_seed(0)
     data = load_default_dataset(args.data)
-    os.makedirs(args.output_dir, exist_ok=True)
-    cache = os.path.join(args.output_dir, "cache")
-    store = ResultsStore.for_experiment(args, ignore=("seeds", "lambdas"))
     test_images = data.x_test[: args.eval_images]
-    all_curves = {}
-    if args.report_only:
-        for seed in args.seeds:
-            folder = os.path.join(cache, f"seed{seed}")
-            for name in ("impactx_gradcam", "impactx_shap", "abn"):
-                path = os.path.join(folder, f"morf_{name}.npz")
-                if store.get(f"{name}/{seed}") is not None and os.path.isfile(path):
-                    saved = np.load(path)
-                    for which in ("own", "shap"):
-                        all_curves.setdefault(f"{name}:{which}", []).append(
-                            saved[which]
-                        )
-        report(store, all_curves, args)
-        return store
     for seed in args.seeds:
-        folder = os.path.join(cache, f"seed{seed}")
+        folder = os.path.join(args.output_dir, "cache", f"seed{seed}")
         os.makedirs(folder, exist_ok=True)
         rows = np.random.default_rng(seed).permutation(len(data.x_train))
         x, y = (
@@ -265,14 +251,9 @@ def run(args):
                         "aopc_shap_on_model": float(aopc(curves["shap"]).mean()),
                     },
                 )
-            saved = np.load(os.path.join(folder, f"morf_{name}.npz"))
-            for which in ("own", "shap"):
-                all_curves.setdefault(f"{name}:{which}", []).append(saved[which])
         if seed == args.seeds[0]:
             lambda_sweep(stage1, x, y, data, args, folder, store, seed)
             example_figure(stage1, models, data, args, folder)
-    report(store, all_curves, args)
-    return store
 
 
 def lambda_sweep(stage1, x, y, data, args, folder, store, seed):
@@ -324,7 +305,23 @@ def example_figure(stage1, models, data, args, folder):
     )
 
 
-def report(store, all_curves, args):
+def saved_curves(store, args):
+    """The stored MoRF curves, `{"<model>:<own|shap>": [per seed]}`."""
+    all_curves = {}
+    for seed in args.seeds:
+        folder = os.path.join(args.output_dir, "cache", f"seed{seed}")
+        for name in ("impactx_gradcam", "impactx_shap", "abn"):
+            path = os.path.join(folder, f"morf_{name}.npz")
+            if store.get(f"{name}/{seed}") is not None and os.path.isfile(path):
+                saved = np.load(path)
+                for which in ("own", "shap"):
+                    all_curves.setdefault(f"{name}:{which}", []).append(saved[which])
+    return all_curves
+
+
+def report(store, args):
+    os.makedirs(args.output_dir, exist_ok=True)
+    all_curves = saved_curves(store, args)
     runs = store.runs
     by_method = {}
     for key, value in runs.items():
@@ -378,11 +375,9 @@ def report(store, all_curves, args):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    start = time.time()
-    result = run(args)
-    print(f"done in {time.time() - start:.0f} s")
-    return result
+    return ResultsStore.run_experiment(
+        parse_args(argv), measure, report, ignore=("seeds", "lambdas")
+    )
 
 
 if __name__ == "__main__":

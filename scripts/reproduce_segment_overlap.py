@@ -34,6 +34,7 @@ from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
 from keras_xai.datasets import load_default_dataset, make_decoy
 from keras_xai.explainers import GradCAM
 from keras_xai.metrics import iou
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import plot_sweep, save_image_grid
 
@@ -56,11 +57,7 @@ VIEWS = (1, 2, 4, 8)
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data", default="fashion_mnist", choices=["fashion_mnist", "digits"]
-    )
-    parser.add_argument("--backbones", nargs="+", default=["lenet5", "vgg_small"])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    add_experiment_arguments(parser, backbones=["lenet5", "vgg_small"])
     parser.add_argument(
         "--methods", nargs="+", default=list(METHODS), choices=list(METHODS)
     )
@@ -159,14 +156,9 @@ def train(backbone, method, seed, data, args, beta=None, views=None):
     }
 
 
-def run(args):
+def measure(store, args):
+    """The main runs, then the sweeps, of those `store` lacks."""
     data = decoy_data(args)
-    store = ResultsStore.for_experiment(
-        args, ignore=("seeds", "methods", "backbones", "no_sweeps")
-    )
-    if args.report_only:
-        report(store, args)
-        return store
     for backbone in args.backbones:
         for seed in args.seeds:
             for method in args.methods:
@@ -178,8 +170,6 @@ def run(args):
                         example_figure(model, backbone, method, data, args)
     if not args.no_sweeps:
         sweeps(store, data, args)
-    report(store, args)
-    return store
 
 
 def sweeps(store, data, args):
@@ -289,11 +279,12 @@ def report(store, args):
 
 
 def main(argv=None):
-    args = parse_args(argv)
-    start = time.time()
-    store = run(args)
-    print(f"done in {time.time() - start:.0f} s")
-    return store
+    return ResultsStore.run_experiment(
+        parse_args(argv),
+        measure,
+        report,
+        ignore=("seeds", "methods", "backbones", "no_sweeps"),
+    )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from keras_xai.applications.hub_backbone import (
 )
 from keras_xai.layers.image_preprocessing import ImagePreprocessing
 from keras_xai.models.model_split import model_split
+from keras_xai.utils.validation import check_num_classes
 
 _POOLINGS = ("flatten", "avg", "max")
 
@@ -89,15 +90,7 @@ class ImageClassifier(keras.Model):
                 )
         else:
             check_architecture(architecture, image_shape)
-        if (
-            isinstance(num_classes, bool)
-            or not isinstance(num_classes, int)
-            or num_classes < 2
-        ):
-            raise ValueError(
-                "`num_classes` must be an int >= 2. "
-                f"Received: num_classes={num_classes!r}"
-            )
+        check_num_classes(num_classes)
         is_lenet = architecture == "lenet5"
         pooling = pooling or ("flatten" if is_lenet else "avg")
         if pooling not in _POOLINGS:

@@ -16,6 +16,7 @@ import os
 
 import keras
 
+from keras_xai.utils.atomic_write import atomic_write
 from keras_xai.utils.download import file_digest
 from keras_xai.version import __version__
 
@@ -192,10 +193,8 @@ def _verify_checksums(directory, metadata):
 
 
 def _write_json(path, payload):
-    temporary = path + ".tmp"
-    with open(temporary, "w") as file:
+    with atomic_write(path) as file:
         json.dump(payload, file, indent=2)
-    os.replace(temporary, path)
 
 
 def _read_json(path):

@@ -4,9 +4,9 @@ Like `keras/src/backend/__init__.py`, this module imports exactly one of
 `tensorflow.py`, `jax.py` or `torch.py` (the backend Keras runs on) and each
 defines the same public functions:
 
-- `grad(fn, x)`: gradient of `sum(fn(x))` with respect to `x`, itself
+- `value_and_grad(fn, x)`: `fn(x)` and the gradient of `sum(fn(x))` with
+  respect to `x` from a single forward pass, the gradient itself
   differentiable (second order) on every backend.
-- `value_and_grad(fn, x)`: `(fn(x), grad(fn, x))` from a single forward pass.
 - `compile_function(fn, variables)`: `fn` compiled once per input signature
   (`tf.function`, `jax.jit` with the variables as arguments, eager torch),
   always reading the variables' current values.
@@ -17,9 +17,11 @@ defines the same public functions:
   `compute_loss` override that averages over its local batch divides by it,
   as Keras's own losses do.
 
-Both work eagerly, inside a `Model.compute_loss` override during `fit` (TF
-under the trainer's `GradientTape`, JAX under `jax.value_and_grad` in a
-stateless scope, torch under autograd) and under `predict`/no-grad contexts.
+`grad(fn, x)`, the gradient alone, is written once here on top of
+`value_and_grad`. Both work eagerly, inside a `Model.compute_loss` override
+during `fit` (TF under the trainer's `GradientTape`, JAX under
+`jax.value_and_grad` in a stateless scope, torch under autograd) and under
+`predict`/no-grad contexts.
 """
 
 import keras
@@ -29,7 +31,6 @@ _BACKEND = keras.backend.backend()
 if _BACKEND == "tensorflow":
     from keras_xai.backend.tensorflow import (
         compile_function,
-        grad,
         no_grad,
         replicas_in_sync,
         value_and_grad,
@@ -37,7 +38,6 @@ if _BACKEND == "tensorflow":
 elif _BACKEND == "jax":
     from keras_xai.backend.jax import (
         compile_function,
-        grad,
         no_grad,
         replicas_in_sync,
         value_and_grad,
@@ -45,7 +45,6 @@ elif _BACKEND == "jax":
 elif _BACKEND == "torch":
     from keras_xai.backend.torch import (
         compile_function,
-        grad,
         no_grad,
         replicas_in_sync,
         value_and_grad,
@@ -55,6 +54,29 @@ else:  # pragma: no cover - keras itself rejects other names first
         "keras_xai supports the tensorflow, jax and torch Keras backends. "
         f"Received: KERAS_BACKEND={_BACKEND!r}"
     )
+
+
+def grad(fn, x):
+    """Gradient of `sum(fn(x))` with respect to `x` (differentiable again).
+
+    The gradient half of the backend's `value_and_grad`, so it holds on
+    every backend wherever `value_and_grad` does (eagerly, in
+    `compute_loss` during `fit`, under `predict`, nested for second order).
+
+    Args:
+        fn: callable. Maps a tensor like `x` to a tensor of any shape.
+        x: tensor or array. The point at which to differentiate.
+
+    Returns:
+        A tensor shaped like `x`.
+
+    Example:
+
+    ```python
+    g = grad(lambda t: keras.ops.sum(t**2, axis=1), x)  # 2 * x
+    ```
+    """
+    return value_and_grad(fn, x)[1]
 
 
 def backend():

@@ -28,19 +28,6 @@ def value_and_grad(fn, x):
     return value, gradient
 
 
-def grad(fn, x):
-    """Gradient of `sum(fn(x))` with respect to `x` (differentiable again).
-
-    Args:
-        fn: callable. Maps an array like `x` to an array of any shape.
-        x: array. The point at which to differentiate.
-
-    Returns:
-        An array shaped like `x`.
-    """
-    return value_and_grad(fn, x)[1]
-
-
 def compile_function(fn, variables):
     """`jax.jit` of `fn` with the variables passed in, never baked in.
 

@@ -41,19 +41,6 @@ def value_and_grad(fn, x):
     return value, gradient
 
 
-def grad(fn, x):
-    """Gradient of `sum(fn(x))` with respect to `x` (differentiable again).
-
-    Args:
-        fn: callable. Maps a tensor like `x` to a tensor of any shape.
-        x: tensor. The point at which to differentiate.
-
-    Returns:
-        A tensor shaped like `x`.
-    """
-    return value_and_grad(fn, x)[1]
-
-
 def compile_function(fn, variables):
     """Returns `fn` unchanged: torch runs eagerly (no tracing on the CPU).
 

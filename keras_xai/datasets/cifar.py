@@ -24,6 +24,7 @@ import os
 
 import numpy as np
 
+from keras_xai.datasets._binary_records import count_records
 from keras_xai.datasets._image_files import check_choice
 from keras_xai.datasets._text_tables import require_file
 from keras_xai.datasets.default_dataset import Dataset
@@ -212,14 +213,14 @@ def _read_binary(path, dataset, label_mode):
     # CIFAR-10 records: label, pixels. CIFAR-100: coarse, fine, pixels.
     label_bytes = 1 if dataset == "CIFAR-10" else 2
     record = label_bytes + _PIXELS
-    size = os.path.getsize(path)
-    if size % record:
-        raise ValueError(
-            f"{dataset} binary file {path} is truncated or corrupt: its size "
-            f"({size} bytes) is not a multiple of the {record}-byte record "
-            f"({label_bytes} label byte(s) + {_PIXELS} pixel bytes)"
-        )
-    records = np.fromfile(path, dtype=np.uint8).reshape(-1, record)
+    count = count_records(
+        path,
+        record,
+        f"{dataset} binary file",
+        f"the {record}-byte record ({label_bytes} label byte(s) + {_PIXELS} "
+        "pixel bytes)",
+    )
+    records = np.fromfile(path, dtype=np.uint8).reshape(count, record)
     column = 1 if (dataset == "CIFAR-100" and label_mode == "fine") else 0
     labels = records[:, column].astype(np.int64)
     _check_labels(labels, _num_classes(dataset, label_mode), path)

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from keras_xai.datasets._binary_records import count_records
 from keras_xai.datasets._image_files import check_max_images
 from keras_xai.datasets._text_tables import require_file
 from keras_xai.datasets.default_dataset import Dataset
@@ -145,14 +146,12 @@ def _find_directory(path):
 
 
 def _read_images(path, max_images=None):
-    size = os.path.getsize(path)
-    if size % _IMAGE_BYTES:
-        raise ValueError(
-            f"STL-10 image file {path} is truncated or corrupt: its size "
-            f"({size} bytes) is not a multiple of one image "
-            f"(3x96x96 = {_IMAGE_BYTES} bytes)"
-        )
-    count = size // _IMAGE_BYTES
+    count = count_records(
+        path,
+        _IMAGE_BYTES,
+        "STL-10 image file",
+        f"one image (3x96x96 = {_IMAGE_BYTES} bytes)",
+    )
     if max_images is not None:
         count = min(count, max_images)
     data = np.fromfile(path, dtype=np.uint8, count=count * _IMAGE_BYTES)

@@ -174,20 +174,11 @@ class PerturbationExplainer(Explainer):
         rows = [np.asarray(images, "float32"), np.asarray(targets, "int32")]
         return evaluate_in_chunks(function, rows, batch_size=self.batch_size)
 
-    def __call__(self, images, targets=None):
-        """Explains `images` for `targets`.
-
-        Args:
-            images: array-like `(B, H, W, C)`, float pixels in `[0, 1]`.
-            targets: array-like of ints `(B,)`, or `None` for the predicted
-                classes. Defaults to `None`.
-
-        Returns:
-            float32 numpy array `(B, H, W)`.
-        """
-        total = np.shape(images)[0] if np.ndim(images) == 4 else None
-        with self.progress(total):
-            return super().__call__(images, targets)
+    def _run_batches(self, function, images, targets):
+        # The bar counts the validated images that `explain_batch` advances
+        # through; `Explainer.__call__` stays the one entry point.
+        with self.progress(images.shape[0]):
+            return super()._run_batches(function, images, targets)
 
     def progress(self, total):
         """A tqdm bar over `total` images (disabled unless `verbose`)."""

@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_xai.utils.validation import check_positive_int
+from keras_xai.utils.validation import check_num_classes, check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="keras_xai")
@@ -66,15 +66,7 @@ class AttentionBranch(keras.layers.Layer):
                 "`synchronized_batch_norm` must be a bool. "
                 f"Received: synchronized_batch_norm={synchronized_batch_norm!r}"
             )
-        if (
-            isinstance(num_classes, bool)
-            or not isinstance(num_classes, int)
-            or num_classes < 2
-        ):
-            raise ValueError(
-                "`num_classes` must be an int >= 2. "
-                f"Received: num_classes={num_classes!r}"
-            )
+        check_num_classes(num_classes)
         if isinstance(filters, (str, bytes)) or not hasattr(filters, "__iter__"):
             raise ValueError(
                 "`filters` must be a tuple of positive ints. "

@@ -55,23 +55,37 @@ class TestCase:
         assert deserialized.get_config() == config
         return revived
 
+    def _run_call_and_revival_test(self, instance, input_data, expected_shapes=None):
+        """Calls `instance` and checks a copy revived from its config.
+
+        The copy, built if `from_config` left it unbuilt and given the
+        original's weights, must give the same outputs.
+
+        Args:
+            instance: `keras.Layer` or `keras.Model`. The object tested.
+            input_data: array-like. What it is called on.
+            expected_shapes: structure of tuples or `None`. The shape of
+                every output, in the outputs' structure (a tuple for one
+                tensor). Defaults to `None` (not checked).
+        """
+        output = instance(input_data)
+        if expected_shapes is not None:
+            shapes = keras.tree.map_structure(lambda t: tuple(t.shape), output)
+            assert shapes == expected_shapes
+        revived = self.run_serialization_test(instance)
+        if not revived.built:
+            revived(input_data)  # build, then take the original's weights
+        revived.set_weights(instance.get_weights())
+        self.assert_allclose(revived(input_data), output)
+
     def run_layer_test(
-        self,
-        cls,
-        init_kwargs,
-        input_data,
-        expected_output_shape=None,
-        tmp_path=None,
+        self, cls, init_kwargs, input_data, expected_output_shape=None, tmp_path=None
     ):
         """Builds, calls, round-trips config and `.keras` file of a layer."""
         layer = cls(**init_kwargs)
-        output = layer(input_data)
         if expected_output_shape is not None:
-            assert tuple(output.shape) == tuple(expected_output_shape)
-        revived = self.run_serialization_test(layer)
-        revived(input_data)  # build, then take the original's weights
-        revived.set_weights(layer.get_weights())
-        self.assert_allclose(revived(input_data), output)
+            expected_output_shape = tuple(expected_output_shape)
+        self._run_call_and_revival_test(layer, input_data, expected_output_shape)
         if tmp_path is not None:
             inputs = keras.Input(tuple(input_data.shape[1:]))
             model = keras.Model(inputs, cls(**init_kwargs)(inputs))
@@ -79,22 +93,11 @@ class TestCase:
         return layer
 
     def run_model_test(
-        self,
-        cls,
-        init_kwargs,
-        input_data,
-        expected_output_shape=None,
-        tmp_path=None,
+        self, cls, init_kwargs, input_data, expected_output_shape=None, tmp_path=None
     ):
         """Builds, calls, round-trips config and `.keras` file of a model."""
         model = cls(**init_kwargs)
-        output = model(input_data)
-        if expected_output_shape is not None:
-            shapes = keras.tree.map_structure(lambda t: tuple(t.shape), output)
-            assert shapes == expected_output_shape
-        revived = self.run_serialization_test(model)
-        revived.set_weights(model.get_weights())
-        self.assert_allclose(revived(input_data), output)
+        self._run_call_and_revival_test(model, input_data, expected_output_shape)
         if tmp_path is not None:
             self.run_model_saving_test(model, input_data, tmp_path)
         return model

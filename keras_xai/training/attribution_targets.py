@@ -22,6 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from keras_xai.explainers.base import Explainer
+from keras_xai.utils.atomic_write import atomic_write
 from keras_xai.utils.validation import check_images, check_labels, check_positive_int
 
 logger = logging.getLogger("keras_xai")
@@ -359,10 +360,8 @@ def _check_or_write_metadata(cache_dir, metadata):
                 f"{', '.join(different)}; use another directory or delete it"
             )
         return
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "w") as file:
+    with atomic_write(path) as file:
         json.dump(metadata, file, indent=2)
-    os.replace(temporary, path)
 
 
 def _read_metadata(path):
@@ -395,13 +394,8 @@ def write_shard(cache_dir, k, maps):
     """Writes shard `k` atomically with its checksum (whole or absent)."""
     buffer = io.BytesIO()
     np.savez(buffer, maps=maps, checksum=np.array(_shard_checksum(k, maps)))
-    path = _shard_path(cache_dir, k)
-    temporary = f"{path}.tmp-{os.getpid()}"
-    with open(temporary, "wb") as file:
+    with atomic_write(_shard_path(cache_dir, k), "wb", fsync=True) as file:
         file.write(buffer.getvalue())
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)  # atomic: a shard is whole or absent
 
 
 def _read_shard(cache_dir, k, metadata):

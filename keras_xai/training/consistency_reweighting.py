@@ -16,7 +16,6 @@ The adversarial images only measure consistency; they are never trained on.
 import dataclasses
 import os
 
-import keras
 import numpy as np
 from keras import ops
 
@@ -33,6 +32,7 @@ from keras_xai.training.reweighting_callback import (
 from keras_xai.utils.validation import (
     check_images,
     check_labels,
+    check_model,
     check_number,
     check_positive_int,
 )
@@ -49,6 +49,10 @@ DISTANCE_SIZES = ("image", "native")
 # rounding; scaling it to [0, 1] would blow rounding noise up to full range.
 _RELATIVE_RANGE_TOLERANCE = 1e-5
 _MASK_ONE_TOLERANCE = 1e-6
+
+# The options of the pass that `ConsistencyReweighting` keeps and hands on
+# to the `ExplanationConsistency` it builds (see `check_pass_options`).
+_PASS_OPTIONS = ("epsilon", "psi", "floor", "batch_size", "distance_size")
 
 
 def normalize_heatmaps(maps):
@@ -134,6 +138,31 @@ def check_distance_size(distance_size):
             f"Received: distance_size={distance_size!r}"
         )
     return distance_size
+
+
+def check_pass_options(epsilon, psi, floor, batch_size, distance_size):
+    """Validates the options of an explanation-consistency pass.
+
+    The options `ExplanationConsistency` and `ConsistencyReweighting` share,
+    checked in one place.
+
+    Args:
+        epsilon: float. FGSM step, > 0.
+        psi: str. `"tanh"`, `"softsign"` or `"arctan"`.
+        floor: float in [0, 1]. Minimum weight.
+        batch_size: int. Images per compiled call, >= 1.
+        distance_size: str. `"image"` or `"native"`.
+
+    Returns:
+        A dict of the validated options, keyed by argument name.
+    """
+    return {
+        "epsilon": check_epsilon(epsilon),
+        "psi": check_psi(psi),
+        "floor": check_floor(floor),
+        "batch_size": check_positive_int(batch_size, "batch_size"),
+        "distance_size": check_distance_size(distance_size),
+    }
 
 
 def check_cam_explainer(explainer):
@@ -279,16 +308,10 @@ class ExplanationConsistency:
         batch_size=128,
         distance_size="image",
     ):
-        if not isinstance(model, keras.Model):
-            raise ValueError(
-                f"`model` must be a keras.Model. Received: {type(model).__name__}"
-            )
-        self.epsilon = check_epsilon(epsilon)
-        self.psi = check_psi(psi)
-        self.floor = check_floor(floor)
-        self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.distance_size = check_distance_size(distance_size)
-        self.model = model
+        self.model = check_model(model)
+        options = check_pass_options(epsilon, psi, floor, batch_size, distance_size)
+        for name, value in options.items():
+            setattr(self, name, value)
         self.cam = _build_cam(model, explainer)
         self._functions = {}
 
@@ -545,12 +568,10 @@ class ConsistencyReweighting(ReweightingCallback):
             log_dir=log_dir,
         )
         self.explainer = check_cam_explainer(explainer)
-        self.epsilon = check_epsilon(epsilon)
-        self.psi = check_psi(psi)
-        self.floor = check_floor(floor)
-        self.batch_size = check_positive_int(batch_size, "batch_size")
+        options = check_pass_options(epsilon, psi, floor, batch_size, distance_size)
+        for name, value in options.items():
+            setattr(self, name, value)
         self.num_examples = check_positive_int(num_examples, "num_examples")
-        self.distance_size = check_distance_size(distance_size)
         self._consistency = None
 
     def on_train_begin(self, logs=None):
@@ -558,11 +579,7 @@ class ConsistencyReweighting(ReweightingCallback):
             self._consistency = ExplanationConsistency(
                 self.model,
                 explainer=self.explainer,
-                epsilon=self.epsilon,
-                psi=self.psi,
-                floor=self.floor,
-                batch_size=self.batch_size,
-                distance_size=self.distance_size,
+                **{name: getattr(self, name) for name in _PASS_OPTIONS},
             )
 
     def compute_weights(self):

@@ -1,12 +1,12 @@
 """`ExplanationTargetsDataset`: batches whose explanation targets can change."""
 
-import keras
 import numpy as np
 
-from keras_xai.utils.validation import check_finite, check_positive_int
+from keras_xai.training.shuffled_array_dataset import ShuffledArrayDataset
+from keras_xai.utils.validation import check_finite
 
 
-class ExplanationTargetsDataset(keras.utils.PyDataset):
+class ExplanationTargetsDataset(ShuffledArrayDataset):
     """Yields `(x, {"class": y, "explanation": r})` with replaceable `r`.
 
     Single-stage IMPACTX training refreshes the attribution targets every k
@@ -31,24 +31,19 @@ class ExplanationTargetsDataset(keras.utils.PyDataset):
     """
 
     def __init__(self, x, y, targets, batch_size=64, shuffle=True, seed=0, **kwargs):
-        super().__init__(**kwargs)
-        self.x = np.asarray(x)
-        if self.x.ndim != 4 or not len(self.x):
+        x = np.asarray(x)
+        if x.ndim != 4 or not len(x):
             raise ValueError(
                 "`x` must be a non-empty batch of images (N, H, W, C). "
-                f"Received: x.shape={self.x.shape}"
+                f"Received: x.shape={x.shape}"
             )
-        self.y = np.asarray(y)
-        if len(self.y) != len(self.x):
+        y = np.asarray(y)
+        if len(y) != len(x):
             raise ValueError(
-                f"`y` must have one label per image ({len(self.x)}). "
-                f"Received {len(self.y)}"
+                f"`y` must have one label per image ({len(x)}). Received {len(y)}"
             )
-        self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.shuffle = bool(shuffle)
-        self.seed = check_positive_int(seed, "seed", minimum=0)
-        self._rng = np.random.default_rng(self.seed)
-        self._order = np.arange(len(self.x))
+        super().__init__(x, batch_size, shuffle, seed, **kwargs)
+        self.y = y
         self.set_targets(targets)
         self.on_epoch_end()
 
@@ -65,13 +60,6 @@ class ExplanationTargetsDataset(keras.utils.PyDataset):
             )
         self.targets = check_finite(targets, "targets")
 
-    def __len__(self):
-        return -(-len(self.x) // self.batch_size)
-
     def __getitem__(self, index):
-        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        rows = self.rows(index)
         return self.x[rows], {"class": self.y[rows], "explanation": self.targets[rows]}
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self._order = self._rng.permutation(len(self.x))

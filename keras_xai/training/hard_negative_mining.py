@@ -24,7 +24,6 @@ Both then go through `floor + (1 − floor)·w`.
 
 import dataclasses
 
-import keras
 import numpy as np
 from keras import ops
 
@@ -40,6 +39,7 @@ from keras_xai.training.reweighting_callback import (
 )
 from keras_xai.utils.validation import (
     check_labels,
+    check_model,
     check_number,
     check_positive_int,
 )
@@ -128,11 +128,7 @@ class PerSampleLoss:
     """
 
     def __init__(self, model, batch_size=256):
-        if not isinstance(model, keras.Model):
-            raise ValueError(
-                f"`model` must be a keras.Model. Received: {type(model).__name__}"
-            )
-        self.model = model
+        self.model = check_model(model)
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.logits_model = logits_model(model)
         self._function = None

@@ -6,6 +6,8 @@ import os
 import keras
 import numpy as np
 
+from keras_xai.utils.atomic_write import atomic_write
+
 
 class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     """`EarlyStopping` that keeps its state and the epochs' logs on disk.
@@ -91,17 +93,13 @@ class ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     def _save(self):
         os.makedirs(self.state_dir, exist_ok=True)
         if self.best_weights is not None:
-            temporary = f"{self._weights_path}.tmp"
-            with open(temporary, "wb") as file:
+            with atomic_write(self._weights_path, "wb") as file:
                 np.savez(file, *self.best_weights)
-            os.replace(temporary, self._weights_path)
         state = {
             "wait": int(self.wait),
             "best": None if self.best is None else float(self.best),
             "best_epoch": int(self.best_epoch),
             "history": self.history,
         }
-        temporary = f"{self._state_path}.tmp"
-        with open(temporary, "w") as file:
+        with atomic_write(self._state_path) as file:
             json.dump(state, file)
-        os.replace(temporary, self._state_path)

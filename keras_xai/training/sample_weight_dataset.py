@@ -1,12 +1,12 @@
 """`SampleWeightDataset`: batches whose per-sample weights can change."""
 
-import keras
 import numpy as np
 
+from keras_xai.training.shuffled_array_dataset import ShuffledArrayDataset
 from keras_xai.utils.validation import check_positive_int
 
 
-class SampleWeightDataset(keras.utils.PyDataset):
+class SampleWeightDataset(ShuffledArrayDataset):
     """Yields `(x, y, w)` batches, reading the current weights at every batch.
 
     Sample-reweighting methods (explanation-consistency reweighting, hard
@@ -55,28 +55,22 @@ class SampleWeightDataset(keras.utils.PyDataset):
         num_classes=None,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.x = np.asarray(x)
-        self.y = np.asarray(y)
-        if self.x.ndim == 0 or len(self.x) == 0:
+        x, y = np.asarray(x), np.asarray(y)
+        if x.ndim == 0 or len(x) == 0:
             raise ValueError(
-                "`x` must be a non-empty array of samples. "
-                f"Received: x.shape={self.x.shape}"
+                f"`x` must be a non-empty array of samples. Received: x.shape={x.shape}"
             )
-        if self.y.ndim == 0 or len(self.y) != len(self.x):
+        if y.ndim == 0 or len(y) != len(x):
             raise ValueError(
-                f"`y` must have one entry per sample ({len(self.x)}). "
-                f"Received: y.shape={self.y.shape}"
+                f"`y` must have one entry per sample ({len(x)}). "
+                f"Received: y.shape={y.shape}"
             )
-        self.batch_size = check_positive_int(batch_size, "batch_size")
-        self.shuffle = bool(shuffle)
-        self.seed = check_positive_int(seed, "seed", minimum=0)
+        super().__init__(x, batch_size, shuffle, seed, **kwargs)
+        self.y = y
         self.num_classes = None
         if num_classes is not None:
             self.num_classes = check_positive_int(num_classes, "num_classes")
             self._one_hot_check()
-        self._rng = np.random.default_rng(self.seed)
-        self._order = np.arange(len(self.x))
         self.set_weights(
             np.ones(len(self.x), "float32") if weights is None else weights
         )
@@ -121,23 +115,12 @@ class SampleWeightDataset(keras.utils.PyDataset):
         array.flags.writeable = False
         self._weights = array
 
-    def __len__(self):
-        return -(-len(self.x) // self.batch_size)
-
-    def rows(self, index):
-        """Indices of the samples in batch `index` of the current epoch."""
-        return self._order[index * self.batch_size : (index + 1) * self.batch_size]
-
     def __getitem__(self, index):
         rows = self.rows(index)
         labels = self.y[rows]
         if self.num_classes is not None:
             labels = np.eye(self.num_classes, dtype="float32")[labels]
         return self.x[rows], labels, self._weights[rows]
-
-    def on_epoch_end(self):
-        if self.shuffle:
-            self._order = self._rng.permutation(len(self.x))
 
     def _one_hot_check(self):
         y = self.y

@@ -5,6 +5,7 @@ import datetime
 import json
 import os
 import platform
+import time
 
 try:
     import fcntl
@@ -87,6 +88,46 @@ class ResultsStore:
         skipped = {"output_dir", "report_only", *ignore}
         settings = {k: v for k, v in vars(args).items() if k not in skipped}
         return cls(os.path.join(args.output_dir, "results.json"), settings)
+
+    @classmethod
+    def run_experiment(cls, args, measure, report, ignore=(), log=print):
+        """Runs an experiment's command line: the missing runs, then the report.
+
+        Opens the store of `for_experiment(args, ignore)`; unless
+        `--report-only` was given, `measure(store, args)` runs and stores
+        the measurements (skipping those the store already holds); then
+        `report(store, args)` builds the tables and plots from the stored
+        runs. Logs the time the whole took.
+
+        Args:
+            args: `argparse.Namespace` from a parser given `add_arguments`.
+            measure: callable `(store, args)`. Trains and measures, calling
+                `store.put` for each finished run.
+            report: callable `(store, args)`. Summarises the stored runs
+                (e.g. tables via `finish`, plots).
+            ignore: iterable of str. See `for_experiment`. Defaults to `()`.
+            log: callable. Receives the closing "done in ... s" line.
+                Defaults to `print`.
+
+        Returns:
+            The `ResultsStore`.
+
+        Example:
+
+        ```python
+        def main(argv=None):
+            return ResultsStore.run_experiment(
+                parse_args(argv), measure, report, ignore=("seeds",)
+            )
+        ```
+        """
+        start = time.time()
+        store = cls.for_experiment(args, ignore=ignore)
+        if not args.report_only:
+            measure(store, args)
+        report(store, args)
+        log(f"done in {time.time() - start:.0f} s")
+        return store
 
     def get(self, key):
         """The stored value of run `key`, or `None`."""

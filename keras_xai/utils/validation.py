@@ -159,6 +159,57 @@ def check_positive_int(value, name, minimum=1):
     return int(value)
 
 
+def check_num_classes(num_classes):
+    """Validates a classifier's number of classes: a Python int `>= 2`.
+
+    A bool, a float or a NumPy integer is refused, so configs hold plain
+    ints (`ImageClassifier`, `AttentionBranch`).
+
+    Args:
+        num_classes: the argument's value.
+
+    Returns:
+        `num_classes`, unchanged.
+
+    Raises:
+        ValueError: quoting the value received, unless it is an int `>= 2`.
+
+    Example:
+
+    ```python
+    check_num_classes(10)  # 10
+    check_num_classes(1)   # ValueError: `num_classes` must be an int >= 2. ...
+    ```
+    """
+    if (
+        isinstance(num_classes, bool)
+        or not isinstance(num_classes, int)
+        or num_classes < 2
+    ):
+        raise ValueError(
+            f"`num_classes` must be an int >= 2. Received: num_classes={num_classes!r}"
+        )
+    return num_classes
+
+
+def check_model(model, name="model"):
+    """Raises `ValueError` unless `model` is a `keras.Model`; returns it.
+
+    Args:
+        model: the argument's value.
+        name: str. Argument name used in the error message. Defaults to
+            `"model"`.
+
+    Returns:
+        `model`, unchanged.
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"`{name}` must be a keras.Model. Received: {type(model).__name__}"
+        )
+    return model
+
+
 def check_number(
     value,
     name,

@@ -130,3 +130,28 @@ def test_add_arguments_are_the_ones_for_experiment_leaves_out(tmp_path):
     args = parser.parse_args(["--output-dir", str(tmp_path), "--report-only"])
     store = ResultsStore.for_experiment(args)
     assert store.settings == {"epochs": 3} and args.report_only
+
+
+@pytest.mark.parametrize("report_only", [False, True])
+def test_run_experiment_measures_unless_report_only(tmp_path, report_only):
+    calls, logged = [], []
+
+    def measure(store, args):
+        calls.append("measure")
+        store.put("ce/0", {"accuracy": 0.5})
+
+    def report(store, args):
+        calls.append("report")
+        store.finish(table={"runs": len(store.runs)})
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ResultsStore.add_arguments(parser, str(tmp_path))
+    args = parser.parse_args(["--report-only"] if report_only else [])
+    store = ResultsStore.run_experiment(
+        args, measure, report, ignore=("seeds",), log=logged.append
+    )
+    assert calls == (["report"] if report_only else ["measure", "report"])
+    assert store.settings == {} and logged[0].startswith("done in ")
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["table"] == {"runs": 0 if report_only else 1}

@@ -7,6 +7,8 @@ from keras_xai.utils.validation import (
     check_finite,
     check_images,
     check_labels,
+    check_model,
+    check_num_classes,
     check_number,
     check_positive_int,
     data_parallel_devices,
@@ -171,6 +173,17 @@ class TestCheckPositiveInt:
             check_positive_int(-1, "start", minimum=0)
 
 
+def test_check_model():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    assert check_model(model) is model
+    with pytest.raises(
+        ValueError, match="`model` must be a keras.Model. Received: str"
+    ):
+        check_model("model")
+    with pytest.raises(ValueError, match="`teacher` must be a keras.Model"):
+        check_model(keras.layers.Dense(1), name="teacher")
+
+
 def test_non_numeric_or_huge_labels_are_a_value_error():
     for labels in (["a", "b"], np.array([None, 1], object)):
         with pytest.raises(ValueError, match="`labels` must hold integer class"):
@@ -275,3 +288,14 @@ def test_ensemble_checks_every_members_rows(two_devices):
     x, y = np.zeros((10, 28, 28, 1), "float32"), np.zeros(10, "int32")
     with pytest.raises(ValueError, match="last batch"):
         ensemble.fit(x, y, batch_size=2, epochs=1, verbose=0)
+
+
+def test_check_num_classes_returns_valid_counts():
+    assert check_num_classes(2) == 2
+    assert check_num_classes(1000) == 1000
+
+
+@pytest.mark.parametrize("value", [1, 0, -3, 2.0, True, np.int64(5), "10", None])
+def test_check_num_classes_refuses(value):
+    with pytest.raises(ValueError, match="`num_classes` must be an int >= 2. Received"):
+        check_num_classes(value)
