@@ -30,6 +30,7 @@ means over seeds ± sample std (ddof = 1).
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -39,6 +40,7 @@ from scipy import stats
 
 from keras_xai.applications import ExplanationEnsemble, ImageClassifier
 from keras_xai.applications.ensemble import STRATEGIES
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.datasets import BACKGROUNDS, load_default_dataset, with_backgrounds
 from keras_xai.explainers.by_name import get_explainer
 from keras_xai.metrics import (
@@ -48,8 +50,8 @@ from keras_xai.metrics import (
     overlap_pixels,
     pearson_correlation,
 )
-from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
+from keras_xai.visualization import plot_per_seed
 
 # The paper's methods, as results.json names them -> the explainer registry.
 EXPLAINERS = {
@@ -229,7 +231,34 @@ def report(store, args):
                     + " | ".join(cells)
                     + f" | {tests} |"
                 )
+    plot_paired_differences(table, args)
     return table
+
+
+def plot_paired_differences(table, args):
+    """Per metric, Ens-Avg minus each other arm, per seed (one dot a seed)."""
+    for metric, better in METRICS.items():
+        differences = {}
+        for strategy in args.strategies:
+            for method in EXPLAINERS:
+                ens = table.get(f"{strategy}/{method}/{metric}/ens_avg")
+                if ens is None:
+                    continue
+                for arm in ARMS[1:]:
+                    other = table[f"{strategy}/{method}/{metric}/{arm}"]
+                    label = f"{strategy} {method} vs {arm.replace('_', ' ')}"
+                    differences[label] = np.subtract(ens, other)
+        if not differences:
+            continue
+        favours = "> 0" if better else "< 0"
+        plot_per_seed(
+            differences,
+            os.path.join(args.output_dir, f"ens_avg_minus_{metric}.png"),
+            xlabel=f"Ens-Avg − other arm, {metric} ({favours} favours Ens-Avg)",
+            title=f"{args.background} background, per seed",
+            references={"no difference": 0.0},
+            figsize=(10.0, 0.9 + 0.35 * len(differences)),
+        )
 
 
 def measure(store, args):
