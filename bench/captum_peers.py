@@ -2,8 +2,9 @@
 
 Captum is the attribution library PyTorch users reach for. This runs, in one
 process, keras_xai on the current Keras backend and Captum on a PyTorch twin
-of the same LeNet-5 (weights copied, logits checked equal), on the same
-Fashion-MNIST test images and targets, and records for each method:
+of the same LeNet-5 (`bench/torch_twins.py`: weights copied, logits checked
+equal), on the same Fashion-MNIST test images and targets, and records for
+each method:
 
 - images per second of keras_xai, of Captum used as its documentation
   shows (the whole batch in one `attribute` call, default options), and of
@@ -32,46 +33,11 @@ import torch
 from map_agreement import mean_correlation, relative_difference
 from results_io import machine_info, write_result
 from timing import best_seconds
+from torch_twins import check_twin, torch_twin
 
 from keras_xai import explainers
 from keras_xai.applications import ImageClassifier
 from keras_xai.datasets import load_default_dataset
-
-
-def torch_lenet5(model):
-    """A PyTorch LeNet-5 computing the same logits as `model`'s."""
-
-    class NHWCFlatten(torch.nn.Module):
-        # Keras flattens channels-last feature maps.
-        def forward(self, x):
-            return torch.flatten(x.permute(0, 2, 3, 1), 1)
-
-    twin = torch.nn.Sequential(
-        torch.nn.Conv2d(1, 6, 5),
-        torch.nn.ReLU(),
-        torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(6, 16, 5),
-        torch.nn.ReLU(),
-        torch.nn.MaxPool2d(2),
-        NHWCFlatten(),
-        torch.nn.Linear(256, 120),
-        torch.nn.ReLU(),
-        torch.nn.Linear(120, 84),
-        torch.nn.ReLU(),
-        torch.nn.Linear(84, 10),
-    )
-    sources = ["conv1", "conv2", "fc1", "fc2", "logits"]
-    targets = [m for m in twin if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
-    with torch.no_grad():
-        for name, module in zip(sources, targets):
-            kernel, bias = (np.asarray(w) for w in model.get_layer(name).get_weights())
-            if kernel.ndim == 4:  # (kh, kw, in, out) -> (out, in, kh, kw)
-                kernel = kernel.transpose(3, 2, 0, 1)
-            else:  # (in, out) -> (out, in)
-                kernel = kernel.T
-            module.weight.copy_(torch.from_numpy(np.ascontiguousarray(kernel)))
-            module.bias.copy_(torch.from_numpy(bias))
-    return twin.eval()
 
 
 def best_rate(function, count, repeats):
@@ -139,16 +105,14 @@ def main(argv=None):
 
     keras.utils.set_random_seed(0)
     model = ImageClassifier("lenet5", (28, 28, 1), 10)
-    twin = torch_lenet5(model)
+    twin = torch_twin(model)
     data = load_default_dataset()
     images = data.x_test[: args.images].astype("float32")
     targets = np.argmax(np.asarray(model.predict(images, verbose=0)), -1)
     x = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
     t = torch.from_numpy(targets.astype("int64"))
+    check_twin(model, twin, images)
     logits = keras.Model(model.input, model.get_layer("logits").output)
-    with torch.no_grad():
-        gap = np.max(np.abs(twin(x).numpy() - np.asarray(logits(images))))
-    assert gap < 1e-4, f"the PyTorch twin's logits differ by {gap}"
     backend = keras.backend.backend()
     print(f"backend {backend}, data {data.name}, {args.images} images")
 
