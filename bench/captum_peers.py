@@ -23,7 +23,6 @@ and `torch` (benchmark-only dependencies). Writes
 """
 
 import argparse
-import time
 
 import captum
 import captum.attr
@@ -31,7 +30,7 @@ import keras
 import numpy as np
 import torch
 from map_agreement import mean_correlation, relative_difference
-from results_io import machine_info, write_result
+from results_io import write_result
 from timing import best_seconds
 from torch_twins import check_twin, torch_twin
 
@@ -177,20 +176,15 @@ def main(argv=None):
             f"{row['ratio_vs_tuned']:.2f}x tuned"
         )
     result = {
-        "benchmark": "captum_peers",
-        "backend": backend,
-        "keras": keras.__version__,
         "captum": captum.__version__,
         "torch": torch.__version__,
         "torch_threads": torch.get_num_threads(),
-        "machine": machine_info(),
         "model": "lenet5 28x28x1, 10 classes, random weights; PyTorch twin",
         "data": data.name,
         "images": args.images,
         "timing_method": f"best of {args.repeats} after a warm-up",
         "forward_passes": forward,
         "methods": table,
-        "date": time.strftime("%Y-%m-%d"),
     }
     write_result(result, "captum_peers", backend, args.output)
     return result

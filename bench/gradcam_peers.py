@@ -66,7 +66,6 @@ import importlib.machinery
 import importlib.metadata
 import importlib.util
 import sys
-import time
 import types
 
 import cv2
@@ -74,7 +73,7 @@ import keras
 import numpy as np
 import torch
 from map_agreement import relative_difference
-from results_io import machine_info, write_result
+from results_io import write_result
 from timing import best_seconds
 from torch_twins import check_twin, torch_twin, twin_module
 
@@ -332,15 +331,11 @@ def main(argv=None):
             f"forward passes {row['forward_passes']}"
         )
     result = {
-        "benchmark": "gradcam_peers",
-        "backend": backend,
-        "keras": keras.__version__,
         "grad_cam": importlib.metadata.version("grad-cam"),
         "torch": torch.__version__,
         "opencv": cv2.__version__,
         "torchvision": TORCHVISION,
         "torch_threads": torch.get_num_threads(),
-        "machine": machine_info(),
         "models": "ImageClassifier lenet5 and vgg_small, 28x28x1, 10 classes, "
         "random weights (Keras seed 0); PyTorch twins (bench/torch_twins.py)",
         "data": data.name,
@@ -358,7 +353,6 @@ def main(argv=None):
             "value"
         ),
         "networks": table,
-        "date": time.strftime("%Y-%m-%d"),
     }
     write_result(result, "gradcam_peers", backend, args.output)
     return result

@@ -3,6 +3,9 @@
 import json
 import os
 import platform
+import time
+
+import keras
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -15,9 +18,21 @@ def machine_info():
 def write_result(result, name, backend, output=None):
     """Writes `result` as JSON to `output` or `results/<name>_<backend>.json`.
 
+    Every file opens with the same header — the benchmark's name, the Keras
+    backend and version, the machine and the date — unless `result` sets
+    those keys itself.
+
     Returns:
         The path written.
     """
+    header = {
+        "benchmark": name,
+        "backend": backend,
+        "keras": keras.__version__,
+        "machine": machine_info(),
+        "date": time.strftime("%Y-%m-%d"),
+    }
+    result = {**header, **result}
     output = output or os.path.join(RESULTS_DIR, f"{name}_{backend}.json")
     os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
     with open(output, "w") as file:

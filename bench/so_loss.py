@@ -34,7 +34,7 @@ import time
 import keras
 import numpy as np
 from results_io import machine_info, write_result
-from timing import round_robin_step_times
+from timing import add_step_timing_arguments, round_robin_step_times
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.applications.explanation_guided import ExplanationGuidedClassifier
@@ -82,10 +82,7 @@ def configurations(classifier):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--output", default=None)
+    add_step_timing_arguments(parser)
     args = parser.parse_args(argv)
 
     keras.utils.set_random_seed(0)

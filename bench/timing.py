@@ -54,3 +54,19 @@ def timed(function):
     start = time.perf_counter()
     result = function()
     return time.perf_counter() - start, result
+
+
+def add_step_timing_arguments(parser):
+    """Adds the options of the training-step benchmarks to `parser`.
+
+    `--batch-size` (64), `--rounds` (40 timed steps), `--warmup` (3
+    untimed steps) and `--output` (the JSON path; `None` writes to
+    `bench/results/`).
+
+    Args:
+        parser: `argparse.ArgumentParser`.
+    """
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--output", default=None)
