@@ -1,10 +1,13 @@
 """Checks shared by the metrics: maps, masks, models and numbers."""
 
-import keras
 import numpy as np
 
 from keras_xai.utils import validation
-from keras_xai.utils.validation import check_finite, check_real_dtype, to_numpy
+from keras_xai.utils.validation import (
+    check_finite,
+    check_real_dtype,
+    to_numpy,
+)
 
 
 def check_maps(value, name="maps", shape=None, float64=True):
@@ -71,15 +74,6 @@ def check_masks(value, shape, name="masks"):
 def check_number(value, name, minimum=None, maximum=None):
     """Raises `ValueError` unless `value` is a real number in the bounds."""
     return validation.check_number(value, name, low=minimum, high=maximum)
-
-
-def check_model(model, name="model"):
-    """Raises `ValueError` unless `model` is a `keras.Model`."""
-    if not isinstance(model, keras.Model):
-        raise ValueError(
-            f"`{name}` must be a keras.Model. Received: {type(model).__name__}"
-        )
-    return model
 
 
 def check_unit_images(images, name="images"):

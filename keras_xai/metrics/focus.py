@@ -4,11 +4,12 @@ import numpy as np
 
 from keras_xai.datasets.mosaics import make_mosaics
 from keras_xai.explainers.base import Explainer
-from keras_xai.metrics._validation import check_maps, check_model, check_unit_images
+from keras_xai.metrics._validation import check_maps, check_unit_images
 from keras_xai.metrics.direction import HIGHER, declare_direction
 from keras_xai.utils.validation import (
     check_images,
     check_labels,
+    check_model,
     check_positive_int,
     to_numpy,
 )

@@ -3,12 +3,13 @@
 import numpy as np
 
 from keras_xai.explainers.base import image_rngs
-from keras_xai.metrics._validation import check_maps, check_model, check_unit_images
+from keras_xai.metrics._validation import check_maps, check_unit_images
 from keras_xai.metrics.direction import HIGHER, LOWER, declare_direction
 from keras_xai.utils.validation import (
     check_finite,
     check_images,
     check_labels,
+    check_model,
     check_positive_int,
     to_numpy,
 )

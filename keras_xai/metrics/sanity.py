@@ -3,8 +3,12 @@
 import keras
 import numpy as np
 
-from keras_xai.metrics._validation import check_model
-from keras_xai.utils.validation import check_finite, check_positive_int, to_numpy
+from keras_xai.utils.validation import (
+    check_finite,
+    check_model,
+    check_positive_int,
+    to_numpy,
+)
 
 
 def cascading_randomization(model, layers=None, seed=0):
