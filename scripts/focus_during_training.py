@@ -35,9 +35,9 @@ import numpy as np
 from scipy import stats
 
 from keras_xai.applications import ImageClassifier
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.datasets import load_default_dataset
 from keras_xai.training import FocusMonitor
-from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import plot_score_against_accuracy
 

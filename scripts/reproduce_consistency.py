@@ -35,11 +35,11 @@ import keras
 import numpy as np
 
 from keras_xai.applications import ImageClassifier
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.datasets import load_default_dataset, object_masks
 from keras_xai.explainers import GradCAM
 from keras_xai.metrics import mean_iou
 from keras_xai.training import SampleWeightDataset, reweighting_setup
-from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import plot_sweep
 

@@ -34,6 +34,7 @@ from keras_xai.applications import (
     ImageClassifier,
     MultitaskAttributeClassifier,
 )
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.datasets import load_default_dataset, object_masks
 from keras_xai.datasets.class_attributes import (
     FASHION_MNIST_ATTRIBUTES as ATTRIBUTES,
@@ -46,7 +47,6 @@ from keras_xai.explainers import (
     Saliency,
 )
 from keras_xai.metrics import iou, overlap_pixels, pearson_correlation
-from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import draw_labelled_arrows, plot_sweep
 

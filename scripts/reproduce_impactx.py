@@ -31,11 +31,11 @@ import keras
 import numpy as np
 
 from keras_xai.applications import ABN, IMPACTX, ImageClassifier
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.datasets import load_default_dataset
 from keras_xai.explainers import GradCAM, PartitionSHAP
 from keras_xai.metrics import aopc, morf_curve
 from keras_xai.training import compute_attribution_targets
-from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import (
     plot_perturbation_curves,

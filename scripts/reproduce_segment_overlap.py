@@ -31,10 +31,10 @@ import keras
 import numpy as np
 
 from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
+from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.datasets import load_default_dataset, make_decoy
 from keras_xai.explainers import GradCAM
 from keras_xai.metrics import iou
-from keras_xai.benchmarks.experiment_arguments import add_experiment_arguments
 from keras_xai.utils.results_store import ResultsStore
 from keras_xai.visualization import plot_sweep, save_image_grid
 
