@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from map_agreement import mean_correlation, relative_difference
 from results_io import write_result
-from timing import best_seconds
+from timing import add_peer_arguments, best_seconds
 from torch_twins import check_twin, torch_twin
 
 from keras_xai import explainers
@@ -97,9 +97,7 @@ def methods(model, twin, sigma):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", default=None)
+    add_peer_arguments(parser)
     args = parser.parse_args(argv)
 
     keras.utils.set_random_seed(0)

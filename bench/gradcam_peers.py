@@ -74,7 +74,7 @@ import numpy as np
 import torch
 from map_agreement import relative_difference
 from results_io import write_result
-from timing import best_seconds
+from timing import add_peer_arguments, best_seconds
 from torch_twins import check_twin, torch_twin, twin_module
 
 from keras_xai import explainers
@@ -303,9 +303,7 @@ def compare(architecture, images, x, repeats):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", default=None)
+    add_peer_arguments(parser)
     args = parser.parse_args(argv)
 
     data = load_default_dataset()

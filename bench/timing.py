@@ -70,3 +70,17 @@ def add_step_timing_arguments(parser):
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--output", default=None)
+
+
+def add_peer_arguments(parser):
+    """Adds the options of the comparisons with peer libraries to `parser`.
+
+    `--images` (256 test images), `--repeats` (3 timed calls, the best
+    kept) and `--output` (the JSON path; `None` writes to `bench/results/`).
+
+    Args:
+        parser: `argparse.ArgumentParser`.
+    """
+    parser.add_argument("--images", type=int, default=256)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--output", default=None)
