@@ -8,6 +8,7 @@ import os
 from keras_xai.benchmarks.shortcut.arms import ARM_NAMES, WEIGHTED_ARMS
 from keras_xai.cli import data as data_module
 from keras_xai.cli.arguments import check_output_dir, finite_float
+from keras_xai.utils.validation import check_positive_int
 
 DESCRIPTION = """Train arms (CE floor, clean ceiling, input-gradient penalties,
 the segment-overlap loss, consistency reweighting) on a decoy dataset, to
@@ -77,6 +78,13 @@ def add_parser(subparsers):
     shortcut.add_argument("--test-size", type=int, default=None)
     shortcut.add_argument("--patch-size", type=int, default=4)
     shortcut.add_argument("--pad", type=int, default=4)
+    shortcut.add_argument(
+        "--faithfulness-images",
+        type=int,
+        default=0,
+        help="test images on which each run's maps are compared by MoRF AOPC "
+        "(own map, PartitionSHAP, random; default 0: skipped)",
+    )
     shortcut.add_argument("--output-dir", required=True)
     shortcut.add_argument(
         "--report-only",
@@ -111,6 +119,7 @@ def run_shortcut(args):
         )
     for name in args.arms:
         shortcut_arm(name)
+    check_positive_int(args.faithfulness_images, "faithfulness_images", minimum=0)
     check_output_dir(args.output_dir)
     data = data_module.load(args.data, args.data_dir)
     benchmark_data = shortcut_benchmark_data(
@@ -135,6 +144,7 @@ def run_shortcut(args):
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         settings={"data": data.name},
+        faithfulness_images=args.faithfulness_images,
     )
     write_examples(benchmark_data, os.path.join(args.output_dir, "examples.png"))
     if not args.report_only:

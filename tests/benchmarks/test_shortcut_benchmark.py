@@ -272,3 +272,28 @@ def test_impactx_shap_arm_learns_partition_shap_targets(data, tmp_path, monkeypa
     assert [type(e).__name__ for e in explainers] == ["PartitionSHAP"] * 2
     assert explainers[0].max_evals == 20
     assert 0.0 <= run["own_explanation_decoy_share"] <= 1.0
+
+
+def test_faithfulness_is_measured_on_request_and_keeps_the_first_stage(
+    data, tmp_path
+):
+    plain = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
+    run = plain.run(["floor_continued"], seeds=[0], log=lambda line: None)
+    assert "aopc_shap" not in run["floor_continued/seed0"]
+    measured = ShortcutBenchmark(
+        data, "lenet5", tmp_path, max_epochs=1, batch_size=64, faithfulness_images=6
+    )
+    assert measured.store.runs == {}  # measured otherwise: other results
+    lines = []
+    runs = measured.run(["impactx", "floor_continued"], seeds=[0], log=lines.append)
+    # ... but the same first stage, trained once in the first benchmark.
+    assert sum("stage 1 (seed0): reused" in line for line in lines) == 2
+    assert runs["floor_continued/seed0"]["test_random"] == pytest.approx(
+        run["floor_continued/seed0"]["test_random"], abs=1e-6
+    )
+    own = runs["impactx/seed0"]
+    assert {"aopc_own", "aopc_shap", "aopc_random", "own_shap_correlation"} <= set(own)
+    assert -1.0 <= own["own_shap_correlation"] <= 1.0
+    assert "aopc_own" not in runs["floor_continued/seed0"]
+    with pytest.raises(ValueError, match="faithfulness_images"):
+        ShortcutBenchmark(data, "lenet5", tmp_path, faithfulness_images=-1)

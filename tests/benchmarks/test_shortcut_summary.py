@@ -97,3 +97,26 @@ def test_report_orders_arms_and_weights():
         "rrr_decoy@10",
         "so_1view",
     ]
+
+
+def test_faithfulness_table_only_when_measured():
+    from keras_xai.benchmarks.shortcut.report import faithfulness_table
+
+    runs = {f"floor/seed{seed}": _run("floor", seed, 0.8) for seed in (0, 1)}
+    assert faithfulness_table(summarize_runs(runs, gap_shares=False)) is None
+    for seed, (own, shap) in enumerate([(0.30, 0.20), (0.34, 0.22)]):
+        run = _run("impactx", seed, 0.8)
+        run.update(
+            aopc_own=own,
+            aopc_shap=shap,
+            aopc_random=0.1,
+            aopc_own_minus_shap=own - shap,
+            own_shap_correlation=0.5,
+        )
+        runs[f"impactx/seed{seed}"] = run
+    summary = summarize_runs(runs, gap_shares=False)
+    assert summary["arms"]["impactx"]["aopc_own"]["mean"] == pytest.approx(0.32)
+    assert summary["arms"]["floor"]["aopc_own"] is None
+    table = faithfulness_table(summary).splitlines()
+    assert len(table) == 3  # the floor was not measured: no row
+    assert table[2].startswith("| impactx | 2 | 0.320 ± 0.028 | 0.210 ± 0.014 |")

@@ -23,6 +23,7 @@ def test_shortcut_help(capsys):
         (["--architecture", "resnet"], "`architecture` must be one of"),
         (["--validation-size", "5000"], "`validation_size` must leave"),
         (["--data", "fashion_mnist", "--data-dir", "/nonexistent"], "Fashion-MNIST"),
+        (["--faithfulness-images", "-1"], "`faithfulness_images` must be >= 0"),
     ],
 )
 def test_bad_arguments_exit_2(extra, message, tmp_path, capsys):
@@ -61,3 +62,18 @@ def test_shortcut_run_resume_and_report(tmp_path, capsys):
     assert status == 0 and out.count(": stored") == 4
     status, out, _ = _run(argv + ["--report-only"], capsys)
     assert status == 0 and ": stored" not in out and "| ceiling |" in out
+
+
+def test_shortcut_faithfulness_table(tmp_path, capsys):
+    argv = [
+        "benchmark", "shortcut", "--data", "digits", "--architecture", "mlp",
+        "--arms", "floor", "--seeds", "0", "--validation-size", "100",
+        "--test-size", "100", "--max-epochs", "1", "--faithfulness-images", "4",
+        "--output-dir", str(tmp_path),
+    ]  # fmt: skip
+    status, out, _ = _run(argv, capsys)
+    assert status == 0
+    assert "| floor | 1 | – | " in out  # no own map, SHAP and random measured
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["arms"]["floor"]["aopc_shap"]["n"] == 1
+    assert "AOPC PartitionSHAP" in (tmp_path / "report.md").read_text()

@@ -42,6 +42,12 @@ class ShortcutBenchmark:
         learning_rate: float. Defaults to 1e-3.
         settings: dict. More settings that shaped the data (dataset name,
             sizes) to fingerprint. Defaults to `{}`.
+        faithfulness_images: int >= 0. Test images on which every run's
+            maps are compared by MoRF AOPC (`explanation_faithfulness`:
+            the model's own map, PartitionSHAP and random maps on the same
+            model); 0 skips it. Part of the results' fingerprint but not of
+            the first stages', so a directory measured without it can lend
+            its `stage_one` to one measured with it. Defaults to 0.
 
     Example:
 
@@ -63,6 +69,7 @@ class ShortcutBenchmark:
         batch_size=64,
         learning_rate=1e-3,
         settings=None,
+        faithfulness_images=0,
     ):
         if architecture not in SHORTCUT_ARCHITECTURES:
             raise ValueError(
@@ -89,6 +96,15 @@ class ShortcutBenchmark:
             "validation_images": int(len(data.validation.labels)),
             "test_images": int(len(data.test["random"].labels)),
         }
+        self.faithfulness_images = check_positive_int(
+            faithfulness_images, "faithfulness_images", minimum=0
+        )
+        # The first stages do not depend on how the runs are measured.
+        self.stage_one = StageOneCache(
+            os.path.join(output_dir, "stage_one"), dict(fingerprint)
+        )
+        if self.faithfulness_images:
+            fingerprint["faithfulness_images"] = self.faithfulness_images
         self.store = ResultsStore(os.path.join(output_dir, "results.json"), fingerprint)
         self.store_dir = output_dir
         # Names the runs in progress: a backup made under other settings
@@ -96,9 +112,6 @@ class ShortcutBenchmark:
         self.settings_hash = hashlib.sha256(
             json.dumps(fingerprint, sort_keys=True).encode()
         ).hexdigest()[:12]
-        self.stage_one = StageOneCache(
-            os.path.join(output_dir, "stage_one"), fingerprint
-        )
 
     def run(self, arms, seeds, log=print):
         """Trains and measures every arm for every seed not yet stored.
@@ -173,6 +186,7 @@ class ShortcutBenchmark:
                 classifier,
                 self.data,
                 has_feature_map=self.architecture != "mlp" and arm.kind != "impactx",
+                faithfulness_images=self.faithfulness_images,
             )
             results[key] = self.store.put(
                 key,

@@ -67,6 +67,46 @@ def report_table(summary):
     return "\n".join(lines)
 
 
+def faithfulness_table(summary):
+    """A Markdown table of the arms' MoRF AOPC, or `None` if none was measured.
+
+    Columns: AOPC of the model's own map, of PartitionSHAP and of random
+    maps on the same model (higher is more faithful), the own map's mean
+    per-image AOPC difference to SHAP, and its correlation with SHAP.
+
+    Args:
+        summary: the dict `summarize_runs` returns.
+
+    Returns:
+        str or `None`.
+    """
+    arms = summary["arms"]
+    measured = [name for name in arm_order(arms) if arms[name].get("aopc_shap")]
+    if not measured:
+        return None
+    lines = [
+        "| arm | seeds | AOPC own map | AOPC PartitionSHAP | AOPC random "
+        "| own − SHAP (per image) | corr(own, SHAP) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in measured:
+        entry = arms[name]
+        lines.append(
+            f"| {name} | {entry['aopc_shap']['n']} "
+            + " | ".join(
+                _cell(entry.get(metric), 3)
+                for metric in (
+                    "aopc_own",
+                    "aopc_shap",
+                    "aopc_random",
+                    "aopc_own_minus_shap",
+                    "own_shap_correlation",
+                )
+            ).join(("| ", " |"))
+        )
+    return "\n".join(lines)
+
+
 def write_report(summary, output_dir):
     """Writes `report.md`, `per_seed.png` and `sweep_<arm>.png` per swept arm.
 
@@ -78,6 +118,10 @@ def write_report(summary, output_dir):
         str: the Markdown table (also in `output_dir/report.md`).
     """
     table = report_table(summary)
+    faithfulness = faithfulness_table(summary)
+    if faithfulness is not None:
+        table += "\n\nMoRF AOPC on the random-patch test split, the predicted "
+        table += "class (higher is more faithful):\n\n" + faithfulness
     with open(os.path.join(output_dir, "report.md"), "w") as file:
         file.write(table + "\n")
     arms = summary["arms"]

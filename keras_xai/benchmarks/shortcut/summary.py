@@ -13,6 +13,11 @@ METRICS = (
     "decoy_saliency_share",
     "gradcam_iou",
     "own_explanation_decoy_share",
+    "aopc_own",
+    "aopc_shap",
+    "aopc_random",
+    "aopc_own_minus_shap",
+    "own_shap_correlation",
     "epochs",
     "seconds_per_epoch",
 )
