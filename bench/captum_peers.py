@@ -22,8 +22,6 @@ and `torch` (benchmark-only dependencies). Writes
     KERAS_BACKEND=tensorflow python bench/captum_peers.py [--images 256]
 """
 
-import argparse
-
 import captum
 import captum.attr
 import keras
@@ -31,7 +29,7 @@ import numpy as np
 import torch
 from map_agreement import mean_correlation, relative_difference
 from results_io import write_result
-from timing import add_peer_arguments, best_seconds
+from timing import best_seconds, peer_parser
 from torch_twins import check_twin, torch_twin
 
 from keras_xai import explainers
@@ -96,9 +94,7 @@ def methods(model, twin, sigma):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_peer_arguments(parser)
-    args = parser.parse_args(argv)
+    args = peer_parser(__doc__).parse_args(argv)
 
     keras.utils.set_random_seed(0)
     model = ImageClassifier("lenet5", (28, 28, 1), 10)

@@ -60,7 +60,6 @@ held. The JSON records which torchvision was used. Writes
     KERAS_BACKEND=tensorflow python bench/gradcam_peers.py [--images 256]
 """
 
-import argparse
 import copy
 import importlib.machinery
 import importlib.metadata
@@ -74,7 +73,7 @@ import numpy as np
 import torch
 from map_agreement import relative_difference
 from results_io import write_result
-from timing import add_peer_arguments, best_seconds
+from timing import best_seconds, peer_parser
 from torch_twins import check_twin, torch_twin, twin_module
 
 from keras_xai import explainers
@@ -302,9 +301,7 @@ def compare(architecture, images, x, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_peer_arguments(parser)
-    args = parser.parse_args(argv)
+    args = peer_parser(__doc__).parse_args(argv)
 
     data = load_default_dataset()
     images = data.x_test[: args.images].astype("float32")

@@ -39,3 +39,33 @@ def write_result(result, name, backend, output=None):
         json.dump(result, file, indent=2)
     print(f"written {output}")
     return output
+
+
+def write_step_result(name, args, ce_ms, results, **fields):
+    """`write_result` for a training-step benchmark of the random LeNet-5.
+
+    Adds what every such benchmark records: the model, `args.batch_size`
+    and `args.rounds`, how a step was timed, the CE step's median and the
+    per-configuration `results`.
+
+    Args:
+        name: str. The benchmark's name.
+        args: the parsed `step_timing_parser` arguments.
+        ce_ms: float. The CE step's median in milliseconds.
+        results: list of per-configuration dicts.
+        **fields: more entries, first in the file.
+
+    Returns:
+        dict: the result written.
+    """
+    result = {
+        **fields,
+        "model": "ImageClassifier lenet5 28x28x1, 10 classes (random weights)",
+        "batch_size": args.batch_size,
+        "rounds": args.rounds,
+        "step": "model.train_on_batch after warm-up, round-robin, median",
+        "ce_step_ms": ce_ms,
+        "results": results,
+    }
+    write_result(result, name, keras.backend.backend(), args.output)
+    return result

@@ -19,16 +19,14 @@ Writes `bench/results/shortcut_arms_<backend>.json`.
     KERAS_BACKEND=tensorflow python bench/shortcut_arms.py [--rounds 40]
 """
 
-import argparse
 import glob
 import json
 import os
-import time
 
 import keras
 import numpy as np
-from results_io import machine_info, write_result
-from timing import add_step_timing_arguments, round_robin_step_times
+from results_io import write_step_result
+from timing import round_robin_step_times, step_timing_parser
 
 from keras_xai.applications import ExplanationGuidedClassifier, ImageClassifier
 from keras_xai.applications.impactx import IMPACTX
@@ -77,9 +75,7 @@ def stored_wall_times():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_step_timing_arguments(parser)
-    args = parser.parse_args(argv)
+    args = step_timing_parser(__doc__).parse_args(argv)
 
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -137,23 +133,9 @@ def main(argv=None):
         results.append(row)
         print(f"{name:>20s} {median_ms:10.2f} {row['ratio_to_ce']:6.2f}x{note}")
 
-    backend = keras.backend.backend()
-    result = {
-        "benchmark": "shortcut_arms",
-        "backend": backend,
-        "keras": keras.__version__,
-        "machine": machine_info(),
-        "model": "ImageClassifier lenet5 28x28x1, 10 classes (random weights)",
-        "batch_size": args.batch_size,
-        "rounds": args.rounds,
-        "step": "model.train_on_batch after warm-up, round-robin, median",
-        "ce_step_ms": ce_ms,
-        "results": results,
-        "stored_runs_wall_time": stored_wall_times(),
-        "date": time.strftime("%Y-%m-%d"),
-    }
-    write_result(result, "shortcut_arms", backend, args.output)
-    return result
+    return write_step_result(
+        "shortcut_arms", args, ce_ms, results, stored_runs_wall_time=stored_wall_times()
+    )
 
 
 if __name__ == "__main__":

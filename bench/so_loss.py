@@ -27,14 +27,12 @@ here); run it with `OMP_NUM_THREADS=1` (recorded in the JSON).
     OMP_NUM_THREADS=1 KERAS_BACKEND=torch python bench/so_loss.py
 """
 
-import argparse
 import os
-import time
 
 import keras
 import numpy as np
-from results_io import machine_info, write_result
-from timing import add_step_timing_arguments, round_robin_step_times
+from results_io import write_step_result
+from timing import round_robin_step_times, step_timing_parser
 
 from keras_xai.applications import ImageClassifier
 from keras_xai.applications.explanation_guided import ExplanationGuidedClassifier
@@ -81,9 +79,7 @@ def configurations(classifier):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_step_timing_arguments(parser)
-    args = parser.parse_args(argv)
+    args = step_timing_parser(__doc__).parse_args(argv)
 
     keras.utils.set_random_seed(0)
     classifier = ImageClassifier("lenet5", (28, 28, 1), 10)
@@ -149,23 +145,13 @@ def main(argv=None):
             f"{min_ms:8.2f} {row['min_ratio_to_ce']:6.2f}x" + note
         )
 
-    backend = keras.backend.backend()
-    result = {
-        "benchmark": "so_loss",
-        "backend": backend,
-        "keras": keras.__version__,
-        "machine": machine_info(),
-        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
-        "model": "ImageClassifier lenet5 28x28x1, 10 classes (random weights)",
-        "batch_size": args.batch_size,
-        "rounds": args.rounds,
-        "step": "model.train_on_batch after warm-up, round-robin, median",
-        "ce_step_ms": ce_ms,
-        "results": results,
-        "date": time.strftime("%Y-%m-%d"),
-    }
-    write_result(result, "so_loss", backend, args.output)
-    return result
+    return write_step_result(
+        "so_loss",
+        args,
+        ce_ms,
+        results,
+        omp_num_threads=os.environ.get("OMP_NUM_THREADS"),
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Timing helpers shared by the benchmarks."""
 
+import argparse
 import time
 
 
@@ -56,31 +57,39 @@ def timed(function):
     return time.perf_counter() - start, result
 
 
-def add_step_timing_arguments(parser):
-    """Adds the options of the training-step benchmarks to `parser`.
+def step_timing_parser(doc):
+    """`benchmark_parser` with the training-step benchmarks' options.
 
-    `--batch-size` (64), `--rounds` (40 timed steps), `--warmup` (3
-    untimed steps) and `--output` (the JSON path; `None` writes to
-    `bench/results/`).
+    `--batch-size` (64), `--rounds` (40 timed steps) and `--warmup` (3
+    untimed steps), besides `--output`.
+    """
+    return benchmark_parser(doc, batch_size=64, rounds=40, warmup=3)
+
+
+def peer_parser(doc):
+    """`benchmark_parser` with the peer comparisons' options.
+
+    `--images` (256 test images) and `--repeats` (3 timed calls, the best
+    kept), besides `--output`.
+    """
+    return benchmark_parser(doc, images=256, repeats=3)
+
+
+def benchmark_parser(doc, **int_options):
+    """A benchmark's command-line parser.
 
     Args:
-        parser: `argparse.ArgumentParser`.
+        doc: str. The benchmark module's `__doc__`; its first line
+            describes the command.
+        **int_options: option name -> default of its integer options
+            (`batch_size=64` makes `--batch-size`).
+
+    Returns:
+        `argparse.ArgumentParser` with those options and `--output` (the
+        JSON path; `None` writes to `bench/results/`).
     """
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--warmup", type=int, default=3)
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in int_options.items():
+        parser.add_argument("--" + name.replace("_", "-"), type=int, default=default)
     parser.add_argument("--output", default=None)
-
-
-def add_peer_arguments(parser):
-    """Adds the options of the comparisons with peer libraries to `parser`.
-
-    `--images` (256 test images), `--repeats` (3 timed calls, the best
-    kept) and `--output` (the JSON path; `None` writes to `bench/results/`).
-
-    Args:
-        parser: `argparse.ArgumentParser`.
-    """
-    parser.add_argument("--images", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--output", default=None)
+    return parser
