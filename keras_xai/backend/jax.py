@@ -15,12 +15,9 @@ def value_and_grad(fn, x):
     (call models with `training=False`): a state update made under this
     transformation would leak a tracer.
 
-    Args:
-        fn: callable. Maps an array like `x` to an array of any shape.
-        x: array. The point at which to differentiate.
-
-    Returns:
-        Tuple `(value, gradient)`: `fn(x)` and an array shaped like `x`.
+    The contract is the one of every backend (`keras_xai.backend`): `fn`
+    and `x` as for `keras_xai.backend.grad`; returns `(fn(x), gradient)`,
+    the gradient shaped like `x`.
     """
     x = jnp.asarray(x)
     value, vjp = jax.vjp(fn, x)

@@ -11,12 +11,9 @@ def value_and_grad(fn, x):
     A nested `tf.GradientTape` records onto any enclosing tape (the trainer's
     during `fit`), so the gradient is differentiable again.
 
-    Args:
-        fn: callable. Maps a tensor like `x` to a tensor of any shape.
-        x: tensor. The point at which to differentiate.
-
-    Returns:
-        Tuple `(value, gradient)`: `fn(x)` and a tensor shaped like `x`.
+    The contract is the one of every backend (`keras_xai.backend`): `fn`
+    and `x` as for `keras_xai.backend.grad`; returns `(fn(x), gradient)`,
+    the gradient shaped like `x`.
     """
     x = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:

@@ -13,12 +13,9 @@ def value_and_grad(fn, x):
     (`create_graph=True`) so it is differentiable again; otherwise the
     result is detached.
 
-    Args:
-        fn: callable. Maps a tensor like `x` to a tensor of any shape.
-        x: tensor. The point at which to differentiate.
-
-    Returns:
-        Tuple `(value, gradient)`: `fn(x)` and a tensor shaped like `x`.
+    The contract is the one of every backend (`keras_xai.backend`): `fn`
+    and `x` as for `keras_xai.backend.grad`; returns `(fn(x), gradient)`,
+    the gradient shaped like `x`.
     """
     outer_records = torch.is_grad_enabled()
     x = keras.ops.convert_to_tensor(x)

@@ -203,11 +203,7 @@ class GradCAM(CAMExplainer):
     loss, call the differentiable function `grad_cam` instead.
 
     Args:
-        model: `keras.Model`. A functional classifier.
-        layer: str or `None`. Layer whose output is explained. Defaults to
-            `None` (the last layer with a 4-D output).
-        **kwargs: `CAMExplainer` options (`upsample`, `batch_size`,
-            `compile`).
+        See `CAMExplainer`.
 
     Example:
 
@@ -237,15 +233,13 @@ class GradCAMPlusPlus(CAMExplainer):
     `g = 0` the term is 0 (`ReLU(g) = 0`).
 
     Args:
-        model: `keras.Model`. A functional classifier.
-        layer: str or `None`. Layer whose output is explained. Defaults to
-            `None` (the last layer with a 4-D output).
-        **kwargs: `CAMExplainer` options.
+        See `CAMExplainer`.
 
     Example:
 
     ```python
-    maps = keras_xai.explainers.GradCAMPlusPlus(model)(images)
+    explainer = keras_xai.explainers.GradCAMPlusPlus(model, layer="conv2")
+    maps = explainer(images, targets=labels)
     ```
 
     Reference:
@@ -274,15 +268,12 @@ class XGradCAM(CAMExplainer):
     `α_k = Σ_ij (A_ijk / Σ_ab A_abk) ∂y_t/∂A_ijk`.
 
     Args:
-        model: `keras.Model`. A functional classifier.
-        layer: str or `None`. Layer whose output is explained. Defaults to
-            `None` (the last layer with a 4-D output).
-        **kwargs: `CAMExplainer` options.
+        See `CAMExplainer`.
 
     Example:
 
     ```python
-    maps = keras_xai.explainers.XGradCAM(model)(images)
+    maps = keras_xai.explainers.XGradCAM(model, upsample=False)(images)
     ```
 
     Reference:
@@ -310,10 +301,7 @@ class EigenCAM(CAMExplainer):
     `targets` do not change the map.
 
     Args:
-        model: `keras.Model`. A functional classifier.
-        layer: str or `None`. Layer whose output is explained. Defaults to
-            `None` (the last layer with a 4-D output).
-        **kwargs: `CAMExplainer` options.
+        See `CAMExplainer`.
 
     Example:
 
@@ -354,12 +342,9 @@ class AblationCAM(CAMExplainer):
     through the head in chunks of `channel_batch_size` channels.
 
     Args:
-        model: `keras.Model`. A functional classifier.
-        layer: str or `None`. Layer whose output is explained. Defaults to
-            `None` (the last layer with a 4-D output).
         channel_batch_size: int. Channels ablated per head call. Defaults
             to 64.
-        **kwargs: `CAMExplainer` options.
+        model, layer, **kwargs: see `CAMExplainer`.
 
     Example:
 
@@ -415,16 +400,13 @@ class ScoreCAM(CAMExplainer):
     chunks of `channel_batch_size` channels.
 
     Args:
-        model: `keras.Model`. A functional classifier.
-        layer: str or `None`. Layer whose output is explained. Defaults to
-            `None` (the last layer with a 4-D output).
         channel_batch_size: int. Channels per model call. Defaults to 32.
-        **kwargs: `CAMExplainer` options.
+        model, layer, **kwargs: see `CAMExplainer`.
 
     Example:
 
     ```python
-    maps = keras_xai.explainers.ScoreCAM(model)(images)
+    maps = keras_xai.explainers.ScoreCAM(model, channel_batch_size=16)(images)
     ```
 
     Reference:

@@ -218,8 +218,7 @@ class GuidedGradCAM(GuidedBackprop):
     ```
 
     Reference:
-        Selvaraju et al., "Grad-CAM: Visual Explanations from Deep Networks
-        via Gradient-based Localization", ICCV 2017.
+        The Grad-CAM paper (Selvaraju et al., ICCV 2017), as `GradCAM`.
     """
 
     name = "guided_gradcam"

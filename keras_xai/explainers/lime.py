@@ -171,12 +171,10 @@ class LIME(PerturbationExplainer):
             colour. Defaults to `None`.
         output: str. Score explained: `"probabilities"` (what `lime`
             explains) or `"logits"`. Defaults to `"probabilities"`.
-        batch_size: int. Perturbed images per compiled model call.
-            Defaults to `256`.
         seed: int. Seeds the masks (per image, from the seed and the
             image's pixels). Defaults to `0`.
-        compile: bool. Compile the scoring function. Defaults to `True`.
-        verbose: bool. Show a progress bar over images. Defaults to `False`.
+        **kwargs: `PerturbationExplainer` options: `batch_size` (perturbed
+            images per compiled model call), `compile`, `verbose`.
 
     Example:
 
@@ -202,18 +200,10 @@ class LIME(PerturbationExplainer):
         kernel_width=0.25,
         hide_color=None,
         output="probabilities",
-        batch_size=256,
         seed=0,
-        compile=True,
-        verbose=False,
+        **kwargs,
     ):
-        super().__init__(
-            model,
-            output=output,
-            batch_size=batch_size,
-            compile=compile,
-            verbose=verbose,
-        )
+        super().__init__(model, output=output, **kwargs)
         self.num_samples = check_positive_int(num_samples, "num_samples", minimum=2)
         self.num_features = (
             None

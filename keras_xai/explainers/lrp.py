@@ -8,7 +8,7 @@ from keras_xai.backend import compile_function, grad, no_grad
 from keras_xai.explainers.base import Explainer
 from keras_xai.layers.image_preprocessing import ImagePreprocessing
 from keras_xai.models.model_split import logits_tensor
-from keras_xai.utils.validation import check_images, check_labels, to_numpy
+from keras_xai.utils.validation import to_numpy
 
 RULES = ("zB", "epsilon", "alpha1beta0")
 
@@ -458,9 +458,8 @@ class LRP(Explainer):
         """Relevance at the output of every layer of the chain.
 
         Args:
-            images: array-like `(B, H, W, C)`, float pixels in `[0, 1]`.
-            targets: array-like of ints `(B,)`, or `None` for the predicted
-                classes. Defaults to `None`.
+            images, targets: as for `__call__` (`targets=None` explains the
+                predicted classes).
 
         Returns:
             dict from layer name (`layer_names`, in order, input first) to a
@@ -469,12 +468,7 @@ class LRP(Explainer):
             input (after any per-pixel preprocessing); the last is the target
             logit one-hot at the logits layer.
         """
-        images = check_images(images, expected_shape=self.model.input.shape[1:])
-        if targets is None:
-            targets = self.predict_classes(images)
-        targets = check_labels(
-            targets, self.num_classes, name="targets", length=images.shape[0]
-        )
+        images, targets = self.validate(images, targets)
         if self._compiled_layers is None:
             self._compiled_layers = (
                 compile_function(self._propagate, self.model.variables)

@@ -69,13 +69,10 @@ class Occlusion(PerturbationExplainer):
         baseline: float or array broadcastable to `(H, W, C)`. Value of the
             occluded pixels, in the model's input units (e.g. `0.0` black,
             or a per-channel mean). Defaults to `0.0`.
-        output: str. Score explained: `"logits"` (the final softmax
-            skipped, as for gradient methods) or `"probabilities"`.
-            Defaults to `"logits"`.
-        batch_size: int. Occluded images per compiled model call. Defaults
-            to `256`.
-        compile: bool. Compile the scoring function. Defaults to `True`.
-        verbose: bool. Show a progress bar. Defaults to `False`.
+        **kwargs: `PerturbationExplainer` options: `output` (`"logits"`,
+            the final softmax skipped as for gradient methods, or
+            `"probabilities"`), `batch_size` (occluded images per compiled
+            model call), `compile`, `verbose`.
 
     Example:
 
@@ -97,18 +94,9 @@ class Occlusion(PerturbationExplainer):
         patch_size=4,
         stride=None,
         baseline=0.0,
-        output="logits",
-        batch_size=256,
-        compile=True,
-        verbose=False,
+        **kwargs,
     ):
-        super().__init__(
-            model,
-            output=output,
-            batch_size=batch_size,
-            compile=compile,
-            verbose=verbose,
-        )
+        super().__init__(model, **kwargs)
         self.patch_size = _pair(patch_size, "patch_size")
         self.stride = self.patch_size if stride is None else _pair(stride, "stride")
         image_shape = tuple(model.input.shape[1:])

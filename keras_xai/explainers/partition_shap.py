@@ -102,14 +102,13 @@ class PartitionSHAP(PerturbationExplainer):
         output: str. Score explained: `"probabilities"` (the classifier's
             output, as in the IMPACTX paper and shap's image examples) or
             `"logits"`. Defaults to `"probabilities"`.
-        batch_size: int. Most coalitions of one image per step (shap's
-            `batch_size`: up to `batch_size / 2` tree nodes are expanded per
-            step, so, as in shap itself, the order of expansion and hence
-            the values within the `max_evals` budget depend slightly on
-            it), and masked images per model call. Defaults to `256`.
         seed: int. Seeds shap's tie-breaking. Defaults to `0`.
-        compile: bool. Compile the scoring function. Defaults to `True`.
-        verbose: bool. Show a progress bar over images. Defaults to `False`.
+        **kwargs: `PerturbationExplainer` options: `batch_size`, `compile`,
+            `verbose`. Here `batch_size` is also the most coalitions of one
+            image per step (shap's `batch_size`: up to `batch_size / 2` tree
+            nodes are expanded per step, so, as in shap itself, the order of
+            expansion and hence the values within the `max_evals` budget
+            depend slightly on it).
 
     Example:
 
@@ -134,18 +133,10 @@ class PartitionSHAP(PerturbationExplainer):
         max_evals=2000,
         masker="blur",
         output="probabilities",
-        batch_size=256,
         seed=0,
-        compile=True,
-        verbose=False,
+        **kwargs,
     ):
-        super().__init__(
-            model,
-            output=output,
-            batch_size=batch_size,
-            compile=compile,
-            verbose=verbose,
-        )
+        super().__init__(model, output=output, **kwargs)
         self.max_evals = check_positive_int(max_evals, "max_evals", minimum=4)
         self.masker = masker
         self._masker_kind, self._masker_option = parse_masker(
@@ -176,9 +167,8 @@ class PartitionSHAP(PerturbationExplainer):
         """Raw SHAP values per pixel and channel, and shap's base values.
 
         Args:
-            images: array-like `(B, H, W, C)`, float pixels in `[0, 1]`.
-            targets: array-like of ints `(B,)`, or `None` for the predicted
-                classes. Defaults to `None`.
+            images, targets: as for `__call__` (`targets=None` explains the
+                predicted classes).
 
         Returns:
             `shap.Explanation` with `values` float32 `(B, H, W, C)`,

@@ -107,7 +107,7 @@ class PerturbationExplainer(Explainer):
         model: `keras.Model`. A functional classifier.
         output: str. Score explained: `"logits"` (the final softmax skipped)
             or `"probabilities"` (softmax of the logits), of the target
-            class.
+            class. Defaults to `"logits"`.
         batch_size: int. Model inputs (perturbed images) per compiled call;
             also the number of images per `explain_batch` call. Defaults to
             `256`.

@@ -100,10 +100,8 @@ class InputGradientPenalty(keras.losses.Loss):
 
     Args:
         weight: float >= 0. `λ`. Defaults to 1.
-        reduction: Keras loss reduction. Defaults to
-            `"sum_over_batch_size"`.
-        name: str. Defaults to `"input_gradient_penalty"`.
-        dtype: Keras dtype of the loss. Defaults to `None`.
+        reduction, name, dtype: as for `keras.losses.Loss`, with `name`
+            defaulting to `"input_gradient_penalty"`.
 
     Example:
 

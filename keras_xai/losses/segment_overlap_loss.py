@@ -307,10 +307,8 @@ class SegmentOverlapLoss(keras.losses.Loss):
         blur_kernel_size: `"auto"`, an odd int or `None` (no blur).
             Defaults to `"auto"` (≈ side/10, 23 at 224).
         epsilon: float. Added inside the norms. Defaults to 1e-7.
-        reduction: Keras loss reduction. Defaults to
-            `"sum_over_batch_size"`.
-        name: str. Defaults to `"segment_overlap_loss"`.
-        dtype: Keras dtype of the loss. Defaults to `None`.
+        reduction, name, dtype: as for `keras.losses.Loss`, with `name`
+            defaulting to `"segment_overlap_loss"`.
 
     Example:
 

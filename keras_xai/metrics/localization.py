@@ -244,9 +244,8 @@ def pearson_correlation(maps, masks, size=14):
     pearson_correlation(maps, masks).mean()
     ```
 
-    Reference: M. Pazzani, S. Soltani, S. Kumar, K. Alipour, A. Ahamed,
-    "Improving Explanations of Image Classifiers: Ensembles and Multitask
-    Learning", "Correlation", masks downsampled to 14x14.
+    Reference: Pazzani et al. (the ensembles paper, in full under `iou`),
+    "Correlation", masks downsampled to 14x14.
     """
     maps = check_maps(maps, "maps")
     masks = check_maps(masks, "masks", shape=maps.shape)
@@ -291,9 +290,8 @@ def center_of_mass(maps):
     center_of_mass(maps)[0]  # array([0.42, 0.61])
     ```
 
-    Reference: M. Pazzani, S. Soltani, S. Kumar, K. Alipour, A. Ahamed,
-    "Improving Explanations of Image Classifiers: Ensembles and Multitask
-    Learning", Eq. 3.
+    Reference: Pazzani et al. (the ensembles paper, in full under `iou`),
+    Eq. 3.
     """
     maps = check_maps(maps, "maps")
     _, height, width = maps.shape
@@ -336,9 +334,8 @@ def center_of_mass_distance(maps, keypoints):
     center_of_mass_distance(maps, beak_points).mean()
     ```
 
-    Reference: M. Pazzani, S. Soltani, S. Kumar, K. Alipour, A. Ahamed,
-    "Improving Explanations of Image Classifiers: Ensembles and Multitask
-    Learning", "Center of Mass Distance".
+    Reference: Pazzani et al. (the ensembles paper, in full under `iou`),
+    "Center of Mass Distance".
     """
     centers = center_of_mass(maps)
     points = to_numpy(keypoints)
