@@ -27,6 +27,8 @@ class GuidedModel(CompileConfigMixin, keras.Model):
       as attributes of the same name, after the wrapped classifier's
       config; `from_config` deserialises the classifier first;
     - `from_architecture`, the model around a fresh `ImageClassifier`;
+    - `fit` and `evaluate` that check the targets first (`_check_targets`,
+      a no-op unless overridden);
     - `compile_from_config` (see `CompileConfigMixin`), so a `.keras` file
       restores the compile arguments.
 
@@ -107,16 +109,36 @@ class GuidedModel(CompileConfigMixin, keras.Model):
         )
 
     def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, first checking the batches against the devices.
+        """`keras.Model.fit`, first checking the targets and the batches.
 
-        Under a Keras distribution (`DataParallel`), every batch of
-        in-memory `x`, the epoch's last one included, must split evenly
-        over the devices (`check_batch_for_devices`); otherwise one
-        `ValueError` says so before training starts.
+        `y` goes through the model's target check (see `evaluate`). Under
+        a Keras distribution (`DataParallel`), every batch of in-memory
+        `x`, the epoch's last one included, must split evenly over the
+        devices (`check_batch_for_devices`); otherwise one `ValueError`
+        says so before training starts.
         """
+        self._check_targets(y)
         batch_size = args[0] if args else kwargs.get("batch_size")
         check_batch_for_devices(x, batch_size, kwargs.get("validation_split", 0.0))
         return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.evaluate`, first checking the targets.
+
+        A subclass that validates its targets (label shapes, explanation
+        sizes, ...) does it before any step runs, so a bad `y` is one
+        `ValueError` and not a backend error inside the step.
+        """
+        self._check_targets(y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def _check_targets(self, y):
+        """Checks `y` before `fit` and `evaluate` start (default: nothing).
+
+        Subclasses override it to check in-memory targets: an error raised
+        inside a JAX train step would leave the model's variables detached
+        (Keras purges them during the epoch).
+        """
 
     def classifier_config(self):
         """The serialised wrapped classifier, the first entry of the config."""

@@ -48,8 +48,7 @@ class AttentionBranch(keras.layers.Layer):
     ```
 
     Reference:
-        Fukui, Hirakawa, Yamashita, Fujiyoshi, "Attention Branch Network:
-        Learning of Attention Mechanism for Visual Explanation", CVPR 2019.
+        As `keras_xai.applications.ABN` (Fukui et al., CVPR 2019).
     """
 
     def __init__(

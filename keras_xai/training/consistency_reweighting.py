@@ -474,8 +474,7 @@ def consistency_weights(
     ```
 
     Reference:
-        Wu et al., "Improving Network Interpretability via Explanation
-        Consistency Evaluation", IEEE Transactions on Multimedia 2024.
+        As `ExplanationConsistency`.
     """
     consistency = ExplanationConsistency(
         model,
@@ -510,27 +509,12 @@ class ConsistencyReweighting(ReweightingCallback):
     Args:
         dataset: `SampleWeightDataset`. The data `fit` reads; `dataset.y`
             must be integer class indices.
-        explainer: str, `CAMExplainer` subclass or instance. The CAM:
-            `"gradcam"`, `"xgradcam"`, `"eigencam"` (or another CAM name,
-            see `CAM_EXPLAINERS`). Defaults to `"gradcam"`.
-        epsilon: float. FGSM step in [0, 1] pixel units. Defaults to `0.1`.
-        every: int. Epochs between reweighting rounds. Defaults to 1.
-        psi: str. `"tanh"`, `"softsign"` or `"arctan"`. Defaults to
-            `"tanh"`.
-        floor: float in [0, 1]. Minimum weight of consistent correctly
-            classified samples (`v = floor + (1 − floor)·D`). A model whose
-            heatmaps never change would otherwise give them `ψ(0) = 0`.
-            Defaults to `0.0` (the paper).
-        start_epoch: int. First epoch trained on computed weights. Defaults
-            to 0.
-        batch_size: int. Images per compiled call. Defaults to 128.
-        verbose: bool. Progress bar and a summary per round. Defaults to
-            `False`.
-        log_dir: str or `None`. Diagnostics directory. Defaults to `None`.
+        explainer, epsilon, psi, floor, batch_size, distance_size: the
+            pass's options, see `ExplanationConsistency` (same defaults).
+        every, start_epoch, verbose, log_dir: the schedule and diagnostics,
+            see `ReweightingCallback`.
         num_examples: int. Most and least consistent examples drawn per
             round in `log_dir`. Defaults to 4.
-        distance_size: str. `"image"` (the paper) or `"native"`, see
-            `ExplanationConsistency`. Defaults to `"image"`.
 
     Example:
 
@@ -541,8 +525,7 @@ class ConsistencyReweighting(ReweightingCallback):
     ```
 
     Reference:
-        Wu et al., "Improving Network Interpretability via Explanation
-        Consistency Evaluation", IEEE Transactions on Multimedia 2024.
+        As `ExplanationConsistency`.
     """
 
     def __init__(

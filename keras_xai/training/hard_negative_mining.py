@@ -233,16 +233,12 @@ class HardNegativeMining(ReweightingCallback):
     Args:
         dataset: `SampleWeightDataset`. The data `fit` reads; `dataset.y`
             must be integer class indices.
-        every: int. Epochs between reweighting rounds. Defaults to 1.
+        every, start_epoch, verbose, log_dir: the schedule and diagnostics,
+            see `ReweightingCallback`.
         fraction: float in (0, 1] or `None`. OHEM-style selection of the
             hardest fraction. Defaults to `None` (normalised loss).
         floor: float in [0, 1]. Minimum weight. Defaults to `0.0`.
-        start_epoch: int. First epoch trained on computed weights. Defaults
-            to 0.
         batch_size: int. Samples per compiled call. Defaults to 256.
-        verbose: bool. Progress bar and a summary per round. Defaults to
-            `False`.
-        log_dir: str or `None`. Diagnostics directory. Defaults to `None`.
         psi: str or `None`. `"tanh"`, `"softsign"` or `"arctan"`: weights
             `ψ(L)`. Defaults to `None` (`L / max L`).
 

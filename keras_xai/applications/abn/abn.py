@@ -185,17 +185,10 @@ class ABN(PresetMixin, GuidedModel):
     def compile_defaults(self, arguments):
         """ABN's loss `CE(attention) + CE(perception)` and class accuracy.
 
-        `compile` defaults: Adam (learning rate 1e-3); `loss`
-        `SparseCategoricalCrossentropy` on `"class"` and on
-        `"attention_class"`; `loss_weights` both 1 (the paper's plain sum)
-        with the default loss, none with a custom one; `metrics`
-        `{"class": ["accuracy"]}`.
-
-        Args:
-            arguments: dict. The compile arguments as passed.
-
-        Returns:
-            A dict of defaults.
+        `loss`: `SparseCategoricalCrossentropy` on `"class"` and on
+        `"attention_class"`; `loss_weights`: both 1 (the paper's plain sum)
+        with the default loss, none with a custom one; `metrics`:
+        `{"class": ["accuracy"]}`. See `GuidedModel.compile_defaults`.
         """
         custom_loss = not is_auto(arguments.get("loss", "auto"))
         return {
@@ -209,18 +202,8 @@ class ABN(PresetMixin, GuidedModel):
             "metrics": {"class": ["accuracy"]},
         }
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        # Labels given as arrays are checked before training starts: an
-        # error raised inside the JAX train step would leave the model's
-        # variables detached (Keras purges them during the epoch).
-        self._check_label_arrays(y)
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._check_label_arrays(y)
-        return super().evaluate(x, y, *args, **kwargs)
-
-    def _check_label_arrays(self, y):
+    def _check_targets(self, y):
+        # Labels given as arrays are checked before `fit`/`evaluate` start.
         values = list(y.values()) if isinstance(y, dict) else [y]
         if y is not None and all(hasattr(v, "shape") for v in values):
             self._branch_labels(y)

@@ -166,16 +166,10 @@ class IMPACTX(PresetMixin, GuidedModel):
     def compile_defaults(self, arguments):
         """IMPACTX's loss `CE + λ·MSE` and class accuracy.
 
-        `compile` defaults: Adam (learning rate 1e-3); `loss`
-        `{"class": SparseCategoricalCrossentropy, "explanation":
-        MeanSquaredError}`; `loss_weights` `{"class": 1, "explanation": λ}`;
-        `metrics` `{"class": ["accuracy"]}`.
-
-        Args:
-            arguments: dict. The compile arguments as passed.
-
-        Returns:
-            A dict of defaults.
+        `loss`: `{"class": SparseCategoricalCrossentropy, "explanation":
+        MeanSquaredError}`; `loss_weights`: `{"class": 1, "explanation": λ}`;
+        `metrics`: `{"class": ["accuracy"]}`. See
+        `GuidedModel.compile_defaults`.
         """
         return {
             "loss": {
@@ -186,22 +180,16 @@ class IMPACTX(PresetMixin, GuidedModel):
             "metrics": {"class": ["accuracy"]},
         }
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        # Checked before training starts: on JAX an error raised inside the
-        # train step would leave the model's variables unusable for the
-        # next `fit`.
-        self._check_explanation_targets(y)
-        return super().fit(x, y, *args, **kwargs)
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, **kwargs):
-        self._check_explanation_targets(y)
+        self._check_targets(y)
         return super().compute_loss(
             x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, **kwargs
         )
 
-    def _check_explanation_targets(self, y):
+    def _check_targets(self, y):
         # Catch explanation targets that the decoder cannot produce before
-        # they reach the loss as a broadcasting error deep in a backend.
+        # they reach the loss as a broadcasting error deep in a backend
+        # (also before `fit`/`evaluate` start, see `GuidedModel`).
         if isinstance(y, dict) and y.get("explanation") is not None:
             shape = tuple(y["explanation"].shape[1:])
             if shape != tuple(self.image_shape[:2]):

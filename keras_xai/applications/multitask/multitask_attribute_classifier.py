@@ -188,18 +188,12 @@ class MultitaskAttributeClassifier(GuidedModel):
     def compile_defaults(self, arguments):
         """CE on classes, binary CE on attributes, and their accuracies.
 
-        `compile` defaults: Adam (learning rate 1e-3); `loss`
-        `{"class": SparseCategoricalCrossentropy, "attributes":
+        `loss`: `{"class": SparseCategoricalCrossentropy, "attributes":
         BinaryCrossentropy}`, plus `"group": SparseCategoricalCrossentropy`
-        with a hierarchy; `loss_weights` `{"class": 1, "attributes":
-        attribute_weight, "group": group_weight}`; `metrics` class accuracy
-        and attribute binary accuracy (and group accuracy).
-
-        Args:
-            arguments: dict. The compile arguments as passed.
-
-        Returns:
-            A dict of defaults.
+        with a hierarchy; `loss_weights`: `{"class": 1, "attributes":
+        attribute_weight, "group": group_weight}`; `metrics`: class accuracy
+        and attribute binary accuracy (and group accuracy). See
+        `GuidedModel.compile_defaults`.
         """
         loss = {
             "class": keras.losses.SparseCategoricalCrossentropy(),
@@ -216,21 +210,7 @@ class MultitaskAttributeClassifier(GuidedModel):
             metrics["group"] = ["accuracy"]
         return {"loss": loss, "loss_weights": loss_weights, "metrics": metrics}
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, checking in-memory attribute targets first.
-
-        `y` is `{"class": labels, "attributes": multi-hot}`; group targets
-        are derived from the class labels when the model has a hierarchy.
-        """
-        self._check_target_arrays(y)
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.evaluate`, checking in-memory attribute targets first."""
-        self._check_target_arrays(y)
-        return super().evaluate(x, y, *args, **kwargs)
-
-    def _check_target_arrays(self, y):
+    def _check_targets(self, y):
         # Catches a wrong attribute width before tracing, where (after a
         # retrace with relaxed shapes) it would surface as a backend error.
         if isinstance(y, dict) and y.get("attributes") is not None:
@@ -399,9 +379,8 @@ class MultitaskAttributeClassifier(GuidedModel):
             "trainable": self.trainable,
         }
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
+    # `from_config` is `GuidedModel`'s: with no nested classifier in the
+    # config, it is `cls(**config)`.
 
     @classmethod
     def from_architecture(
@@ -425,29 +404,43 @@ class MultitaskAttributeClassifier(GuidedModel):
         return cls(architecture, image_shape, num_classes, weights=weights, **kwargs)
 
 
-def _check_attribute_names(names):
-    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+def _check_names(names, argument):
+    """`names` as a list, checked to be unique non-empty strings.
+
+    Could move to `keras_xai.utils.validation` if another module needs it.
+
+    Args:
+        names: The value received; must be a list or tuple of str.
+        argument: str. How the error messages name it.
+
+    Returns:
+        A list of str.
+    """
+    if not isinstance(names, (list, tuple)):
         raise ValueError(
-            "`attribute_names` must be a list of attribute names (str), one "
-            f"per output of the attribute head. Received: attribute_names={names!r}"
+            f"`{argument}` must be a list of names (str). "
+            f"Received: {argument}={names!r}"
         )
     names = list(names)
-    if not names:
+    if not all(isinstance(name, str) and name.strip() for name in names):
         raise ValueError(
-            "`attribute_names` must name at least one attribute. "
-            "Received: attribute_names=[]"
-        )
-    bad = [name for name in names if not isinstance(name, str) or not name.strip()]
-    if bad:
-        raise ValueError(
-            "`attribute_names` must be non-empty strings. "
-            f"Received: attribute_names={names!r}"
+            f"`{argument}` must be non-empty strings. Received: {argument}={names!r}"
         )
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(
-            f"`attribute_names` must be unique. Received duplicates {duplicates} "
-            f"in attribute_names={names!r}"
+            f"`{argument}` must be unique. Received duplicates {duplicates} "
+            f"in {argument}={names!r}"
+        )
+    return names
+
+
+def _check_attribute_names(names):
+    names = _check_names(names, "attribute_names")
+    if not names:
+        raise ValueError(
+            "`attribute_names` must name at least one attribute, one per "
+            "output of the attribute head. Received: attribute_names=[]"
         )
     return names
 
@@ -463,22 +456,15 @@ def _check_hierarchy(hierarchy, num_classes):
             '`hierarchy` must be a dict {"group_names": [...], '
             f'"class_to_group": [...]}}. Received: hierarchy={hierarchy!r}'
         )
-    groups = hierarchy["group_names"]
-    if (
-        isinstance(groups, str)
-        or not isinstance(groups, (list, tuple))
-        or len(groups) < 2
-        or not all(isinstance(g, str) and g for g in groups)
-        or len(set(groups)) != len(groups)
-    ):
+    groups = _check_names(hierarchy["group_names"], 'hierarchy["group_names"]')
+    if len(groups) < 2:
         raise ValueError(
-            '`hierarchy["group_names"]` must be at least two unique non-empty '
-            f"strings. Received: {groups!r}"
+            '`hierarchy["group_names"]` must name at least two groups. '
+            f'Received: hierarchy["group_names"]={groups!r}'
         )
     mapping = hierarchy["class_to_group"]
     if (
-        isinstance(mapping, str)
-        or not isinstance(mapping, (list, tuple))
+        not isinstance(mapping, (list, tuple))
         or len(mapping) != num_classes
         or not all(
             isinstance(g, (int, np.integer))
@@ -492,7 +478,7 @@ def _check_hierarchy(hierarchy, num_classes):
             f"{num_classes} classes, a group index in [0, {len(groups)}). "
             f"Received: {mapping!r}"
         )
-    return {"group_names": list(groups), "class_to_group": [int(g) for g in mapping]}
+    return {"group_names": groups, "class_to_group": [int(g) for g in mapping]}
 
 
 def _check_weight(value, name):
@@ -511,7 +497,3 @@ def _check_threshold(threshold):
             f"`threshold` must be in [0, 1). Received: threshold={threshold}"
         )
     return float(threshold)
-
-
-def _is_auto(value):
-    return isinstance(value, str) and value == "auto"
