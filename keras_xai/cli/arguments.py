@@ -8,6 +8,28 @@ import tempfile
 from keras_xai.cli.data import CommandError
 
 
+def add_command_parser(subparsers, name, help, description, epilog):
+    """Adds a command whose description and examples print as written.
+
+    Args:
+        subparsers: the `add_subparsers()` action to add to.
+        name: str. The command's name.
+        help: str. The one line shown in the parent's list of commands.
+        description: str. Shown above the options, line breaks kept.
+        epilog: str. Shown below the options (examples), line breaks kept.
+
+    Returns:
+        The command's `argparse.ArgumentParser`.
+    """
+    return subparsers.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def finite_float(text):
     """An argparse `type`: a finite float (no `inf`, `nan`).
 

@@ -1,14 +1,15 @@
 """`keras-xai benchmark shortcut`: does explanation-guided training remove a
 decoy shortcut?"""
 
-import argparse
 import json
 import os
 
 from keras_xai.benchmarks.shortcut.arms import ARM_NAMES, WEIGHTED_ARMS
 from keras_xai.cli import data as data_module
-from keras_xai.cli.arguments import check_output_dir, finite_float
+from keras_xai.cli.arguments import add_command_parser, check_output_dir, finite_float
 from keras_xai.utils.validation import check_positive_int
+
+HELP = "decoy-patch shortcut benchmark (Ross et al.'s Decoy MNIST and variants)"
 
 DESCRIPTION = """Train arms (CE floor, clean ceiling, input-gradient penalties,
 the segment-overlap loss, consistency reweighting) on a decoy dataset, to
@@ -44,13 +45,7 @@ def add_parser(subparsers):
     )
     benchmarks = parser.add_subparsers(dest="benchmark", metavar="BENCHMARK")
     benchmarks.required = True
-    shortcut = benchmarks.add_parser(
-        "shortcut",
-        help="decoy-patch shortcut benchmark (Ross et al.'s Decoy MNIST and variants)",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    shortcut = add_command_parser(benchmarks, "shortcut", HELP, DESCRIPTION, EPILOG)
     shortcut.add_argument(
         "--variant",
         default="ross",

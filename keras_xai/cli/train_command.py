@@ -1,6 +1,5 @@
 """`keras-xai train`: train a model with a method and save the run."""
 
-import argparse
 import time
 
 import keras
@@ -10,10 +9,12 @@ from keras_xai.applications import ImageClassifier
 from keras_xai.applications.backbones import ARCHITECTURES
 from keras_xai.applications.impactx.impactx_presets import backbone_presets
 from keras_xai.cli import data as data_module
-from keras_xai.cli.arguments import check_output_dir, finite_float
+from keras_xai.cli.arguments import add_command_parser, check_output_dir, finite_float
 from keras_xai.cli.methods import METHODS
 from keras_xai.cli.run_directory import save_run
 from keras_xai.models.class_model import predict_outputs
+
+HELP = "train a model with a method and save it"
 
 DESCRIPTION = """Train a classifier with an explanation method and save the run.
 
@@ -30,13 +31,7 @@ EPILOG = """examples:
 
 
 def add_parser(subparsers):
-    parser = subparsers.add_parser(
-        "train",
-        help="train a model with a method and save it",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command_parser(subparsers, "train", HELP, DESCRIPTION, EPILOG)
     common = parser.add_argument_group("common options")
     common.add_argument(
         "--method",

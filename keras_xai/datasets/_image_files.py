@@ -13,6 +13,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 
+from keras_xai.datasets.mask_dataset import MaskDataset
+
 # Decoding errors Pillow raises for damaged or truncated files.
 _DECODE_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError)
 
@@ -58,6 +60,32 @@ def check_max_images(max_images):
     return int(max_images)
 
 
+def find_root(path, what, subdirectories, marker):
+    """Finds a dataset's root: the first directory under `path` holding `marker`.
+
+    Args:
+        path: str or path-like. The directory the loader was given.
+        what: str. The dataset's name, for the error message.
+        subdirectories: sequence of str. Where to look, in order, relative
+            to `path` (`""` is `path` itself).
+        marker: str. A path, relative to the root, only the root holds.
+
+    Returns:
+        The first `path/<subdirectory>` holding `marker`, or `None`.
+
+    Raises:
+        FileNotFoundError: if `path` is not a directory.
+    """
+    path = os.fspath(path)
+    if not os.path.isdir(path):
+        raise FileNotFoundError(f"{what} directory not found: {path}")
+    for subdirectory in subdirectories:
+        candidate = os.path.join(path, subdirectory) if subdirectory else path
+        if os.path.exists(os.path.join(candidate, marker)):
+            return candidate
+    return None
+
+
 def check_choice(value, name, choices):
     """Raises `ValueError` unless `value` is one of `choices`."""
     if not isinstance(value, str) or value not in choices:
@@ -65,6 +93,17 @@ def check_choice(value, name, choices):
             f"`{name}` must be one of {choices}. Received: {name}={value!r}"
         )
     return value
+
+
+def check_split_arguments(split, splits, image_size, max_images):
+    """Validates the `split`, `image_size` and `max_images` of a loader.
+
+    Returns:
+        `(image_size, max_images)` as `check_image_size` and
+        `check_max_images` return them.
+    """
+    check_choice(split, "split", splits)
+    return check_image_size(image_size), check_max_images(max_images)
 
 
 @contextlib.contextmanager
@@ -107,19 +146,28 @@ def read_rgb(path, what="Image file"):
         return np.array(image, dtype=np.uint8)
 
 
-def read_label_png(path, what="Annotation file"):
+def read_label_png(path, what="Annotation file", values=None, meaning=None):
     """Decodes an annotation PNG to its stored integer values.
 
     Palette (`P`) images give their palette indices, which is where VOC and
     the Pet trimaps keep the class values; grey images give grey levels.
+
+    Args:
+        path: str. The PNG file.
+        what: str. What the file is, for error messages.
+        values: sequence of ints or `None`. The values the file may hold;
+            `None` accepts any.
+        meaning: str. What `values` are, for the error message (`"only 1
+            (pet), 2 (background) and 3 (border)"`).
 
     Returns:
         int64 numpy array `(H, W)`.
 
     Raises:
         FileNotFoundError: if `path` is not a file.
-        ValueError: if it cannot be decoded or is not a one-channel
-            (palette or grey) image; the message names the file and mode.
+        ValueError: if it cannot be decoded, is not a one-channel (palette
+            or grey) image, or holds a value outside `values`; the message
+            names the file and the mode or values.
     """
     with _opened(path, what) as image:
         if image.mode not in ("P", "L", "I", "I;16", "1"):
@@ -127,7 +175,14 @@ def read_label_png(path, what="Annotation file"):
                 f"{what} {path} must be a palette or grey-level image holding "
                 f"label values. Received an image of mode {image.mode!r}"
             )
-        return np.array(image).astype(np.int64)
+        labels = np.array(image).astype(np.int64)
+    if values is not None:
+        unknown = np.setdiff1d(np.unique(labels), values)
+        if unknown.size:
+            raise ValueError(
+                f"{what} {path} must hold {meaning}. Received values {unknown.tolist()}"
+            )
+    return labels
 
 
 def read_grey(path, what="Mask file"):
@@ -228,3 +283,54 @@ def read_examples(
         return image_array, None, kept
     mask_array = np.stack(masks) if masks else np.zeros((0, height, width), np.float32)
     return image_array, mask_array.astype(np.float32, copy=False), kept
+
+
+def read_mask_dataset(
+    items,
+    read,
+    dataset,
+    split,
+    class_names,
+    image_size=None,
+    verbose=False,
+    limit=None,
+):
+    """Reads the labelled images of a split and their masks into a `MaskDataset`.
+
+    Args:
+        items: sequence. One entry per candidate example, passed to `read`.
+        read: callable `item -> (image_id, label, image_path, mask,
+            mask_path)`, or `None` to skip the item: `label` indexes
+            `class_names`, `mask` is float32 `(H, W)` made from the
+            annotation file `mask_path`. The image file is decoded here and
+            must have the mask's size.
+        dataset: str. The dataset's name, for messages (`"VOC"`).
+        split: str. The split's name, for the progress bar.
+        class_names: tuple of str. The dataset's classes.
+        image_size, verbose, limit: as `read_examples`.
+
+    Returns:
+        A `MaskDataset` of the kept examples, in `items` order.
+    """
+    kept = []
+
+    def read_example(item):
+        example = read(item)
+        if example is None:
+            return None
+        image_id, label, image_path, mask, mask_path = example
+        image = read_rgb(image_path, f"{dataset} image")
+        check_same_size(image, mask, image_path, mask_path)
+        kept.append((image_id, label))
+        return image, mask
+
+    images, masks, _ = read_examples(
+        items, read_example, image_size, verbose, f"{dataset} {split}", limit
+    )
+    return MaskDataset(
+        images=images,
+        labels=np.array([label for _, label in kept], dtype=np.int64),
+        masks=masks,
+        class_names=class_names,
+        ids=tuple(image_id for image_id, _ in kept),
+    )

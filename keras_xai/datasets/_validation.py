@@ -2,38 +2,11 @@
 
 import numpy as np
 
-from keras_xai.utils.validation import check_labels, check_number, to_numpy
+from keras_xai.utils.validation import check_image_batch, check_labels, check_number
 
-
-def check_image_batch(images, name="images", allow_empty=False):
-    """Validates a batch of images of shape `(N, H, W)` or `(N, H, W, C)`.
-
-    Unlike `keras_xai.utils.validation.check_images`, the dtype is kept, so
-    builders can return images in the dtype they received.
-
-    Args:
-        images: array-like. The batch.
-        name: str. Argument name used in error messages.
-        allow_empty: bool. Whether `N == 0` is accepted.
-
-    Returns:
-        The batch as a numpy array (not copied when already one).
-    """
-    array = to_numpy(images)
-    if array.ndim not in (3, 4):
-        raise ValueError(
-            f"`{name}` must be a batch of images of shape (N, H, W) or "
-            f"(N, H, W, C). Received: {name}.shape={array.shape}"
-        )
-    if array.shape[0] == 0 and not allow_empty:
-        raise ValueError(
-            f"`{name}` is an empty batch. Received: {name}.shape={array.shape}"
-        )
-    if array.dtype != np.bool_ and not np.issubdtype(array.dtype, np.number):
-        raise ValueError(
-            f"`{name}` must be numeric. Received: {name}.dtype={array.dtype}"
-        )
-    return array
+# `check_image_batch` (dtype kept, `(N, H, W)` or `(N, H, W, C)`) is the
+# builders' image check; it lives with the library's other validators.
+__all__ = ["check_class_labels", "check_fraction", "check_image_batch"]
 
 
 def check_class_labels(labels, length, num_classes=None, name="labels"):

@@ -24,16 +24,13 @@ import numpy as np
 
 from keras_xai.datasets._image_files import (
     check_choice,
-    check_image_size,
-    check_max_images,
-    check_same_size,
-    read_examples,
+    check_split_arguments,
+    find_root,
     read_label_png,
-    read_rgb,
+    read_mask_dataset,
 )
 from keras_xai.datasets._text_tables import parse_int, read_table
 from keras_xai.datasets.downloads import fetch_dataset
-from keras_xai.datasets.mask_dataset import MaskDataset
 
 # Class ids 1-37 in order: the breed prefixes of the image names.
 CLASS_NAMES = (
@@ -135,10 +132,10 @@ def load_oxford_pet(
 
     Reference: O. M. Parkhi et al., "Cats and Dogs", CVPR 2012.
     """
-    check_choice(split, "split", SPLITS)
+    image_size, max_images = check_split_arguments(
+        split, SPLITS, image_size, max_images
+    )
     check_choice(border, "border", BORDER_MODES)
-    image_size = check_image_size(image_size)
-    max_images = check_max_images(max_images)
     if path is None:
         path = fetch_dataset("oxford_pet")
     root = _find_root(path)
@@ -148,41 +145,27 @@ def load_oxford_pet(
     pet_values = (_PET, _BORDER) if border == "foreground" else (_PET,)
 
     def read(entry):
-        name, _ = entry
-        image_path = os.path.join(root, "images", f"{name}.jpg")
+        name, label = entry
         trimap_path = os.path.join(root, "annotations", "trimaps", f"{name}.png")
-        image = read_rgb(image_path, "Oxford-IIIT Pet image")
-        trimap = read_label_png(trimap_path, "Oxford-IIIT Pet trimap")
-        unknown = np.setdiff1d(np.unique(trimap), (_PET, _BACKGROUND, _BORDER))
-        if unknown.size:
-            raise ValueError(
-                f"Oxford-IIIT Pet trimap {trimap_path} must hold only 1 (pet), "
-                f"2 (background) and 3 (border). Received values "
-                f"{unknown.tolist()}"
-            )
-        check_same_size(image, trimap, image_path, trimap_path)
-        return image, np.isin(trimap, pet_values).astype(np.float32)
+        trimap = read_label_png(
+            trimap_path,
+            "Oxford-IIIT Pet trimap",
+            (_PET, _BACKGROUND, _BORDER),
+            "only 1 (pet), 2 (background) and 3 (border)",
+        )
+        mask = np.isin(trimap, pet_values).astype(np.float32)
+        image_path = os.path.join(root, "images", f"{name}.jpg")
+        return name, label, image_path, mask, trimap_path
 
-    images, masks, _ = read_examples(
-        entries, read, image_size, verbose, desc=f"Oxford-IIIT Pet {split}"
-    )
-    return MaskDataset(
-        images=images,
-        labels=np.array([label for _, label in entries], dtype=np.int64),
-        masks=masks,
-        class_names=CLASS_NAMES,
-        ids=tuple(name for name, _ in entries),
+    return read_mask_dataset(
+        entries, read, "Oxford-IIIT Pet", split, CLASS_NAMES, image_size, verbose
     )
 
 
 def _find_root(path):
-    path = os.fspath(path)
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"Oxford-IIIT Pet directory not found: {path}")
-    nested = os.path.join(path, "oxford-iiit-pet")
-    if not os.path.isdir(os.path.join(path, "annotations")) and os.path.isdir(nested):
-        return nested
-    return path
+    root = find_root(path, "Oxford-IIIT Pet", ("", "oxford-iiit-pet"), "annotations")
+    # Without annotations, the split file's own error names what is missing.
+    return os.fspath(path) if root is None else root
 
 
 def _read_split(path):

@@ -27,17 +27,13 @@ import os
 import numpy as np
 
 from keras_xai.datasets._image_files import (
-    check_choice,
-    check_image_size,
-    check_max_images,
-    check_same_size,
-    read_examples,
+    check_split_arguments,
+    find_root,
     read_label_png,
-    read_rgb,
+    read_mask_dataset,
 )
 from keras_xai.datasets._text_tables import read_table
 from keras_xai.datasets.downloads import fetch_dataset
-from keras_xai.datasets.mask_dataset import MaskDataset
 
 # Segmentation values 1-20 in order; label = value - 1.
 CLASS_NAMES = (
@@ -114,9 +110,9 @@ def load_voc_single_label(
     Reference: S. Rao et al., segment overlap loss (SO-Loss) paper,
     "Datasets": PASCAL VOC 2012, single-label images only.
     """
-    check_choice(split, "split", SPLITS)
-    image_size = check_image_size(image_size)
-    max_images = check_max_images(max_images)
+    image_size, max_images = check_split_arguments(
+        split, SPLITS, image_size, max_images
+    )
     if path is None:
         path = fetch_dataset("voc2012")
     root = _find_root(path)
@@ -125,49 +121,32 @@ def load_voc_single_label(
 
     def read(image_id):
         segmentation_path = os.path.join(root, "SegmentationClass", f"{image_id}.png")
-        segmentation = read_label_png(segmentation_path, "VOC segmentation")
-        values = np.unique(segmentation)
-        unknown = values[(values > len(CLASS_NAMES)) & (values != _VOID)]
-        if unknown.size:
-            raise ValueError(
-                f"VOC segmentation {segmentation_path} must hold class values "
-                f"0-{len(CLASS_NAMES)} and {_VOID} (void). Received values "
-                f"{unknown.tolist()}"
-            )
-        classes = values[(values > 0) & (values != _VOID)]
+        segmentation = read_label_png(
+            segmentation_path,
+            "VOC segmentation",
+            (*range(len(CLASS_NAMES) + 1), _VOID),
+            f"class values 0-{len(CLASS_NAMES)} and {_VOID} (void)",
+        )
+        classes = np.setdiff1d(np.unique(segmentation), (0, _VOID))
         if classes.size != 1:
             return None
         image_path = os.path.join(root, "JPEGImages", f"{image_id}.jpg")
-        image = read_rgb(image_path, "VOC image")
-        check_same_size(image, segmentation, image_path, segmentation_path)
-        labels[image_id] = int(classes[0]) - 1
-        return image, (segmentation == classes[0]).astype(np.float32)
+        mask = (segmentation == classes[0]).astype(np.float32)
+        return image_id, int(classes[0]) - 1, image_path, mask, segmentation_path
 
-    labels = {}
-    images, masks, kept = read_examples(
-        ids, read, image_size, verbose, desc=f"VOC {split}", limit=max_images
-    )
-    kept_ids = tuple(image_id for image_id, _ in kept)
-    return MaskDataset(
-        images=images,
-        labels=np.array([labels[image_id] for image_id in kept_ids], dtype=np.int64),
-        masks=masks,
-        class_names=CLASS_NAMES,
-        ids=kept_ids,
+    return read_mask_dataset(
+        ids, read, "VOC", split, CLASS_NAMES, image_size, verbose, max_images
     )
 
 
 def _find_root(path):
-    path = os.fspath(path)
-    if not os.path.isdir(path):
-        raise FileNotFoundError(f"VOC directory not found: {path}")
-    candidates = (
-        path,
-        os.path.join(path, "VOC2012"),
-        os.path.join(path, "VOCdevkit", "VOC2012"),
-    )
-    for candidate in candidates:
-        if os.path.isdir(os.path.join(candidate, "ImageSets", "Segmentation")):
-            return candidate
-    tried = ", ".join(os.path.join(c, "ImageSets", "Segmentation") for c in candidates)
-    raise FileNotFoundError(f"VOC 2012 segmentation files not found: tried {tried}")
+    subdirectories = ("", "VOC2012", os.path.join("VOCdevkit", "VOC2012"))
+    marker = os.path.join("ImageSets", "Segmentation")
+    root = find_root(path, "VOC", subdirectories, marker)
+    if root is None:
+        tried = ", ".join(
+            os.path.join(os.fspath(path), subdirectory, marker)
+            for subdirectory in subdirectories
+        )
+        raise FileNotFoundError(f"VOC 2012 segmentation files not found: tried {tried}")
+    return root

@@ -22,6 +22,41 @@ def to_numpy(value):
     return np.asarray(value)
 
 
+def check_image_batch(images, name="images", allow_empty=False, channels=False):
+    """Validates a numeric batch of images and returns it, dtype kept.
+
+    Args:
+        images: array-like. Shape `(B, H, W)` or `(B, H, W, C)`.
+        name: str. Argument name used in error messages.
+        allow_empty: bool. Whether `B == 0` is accepted.
+        channels: bool. Whether the channels axis is required (shape
+            `(B, H, W, C)` only). Defaults to `False`.
+
+    Returns:
+        The batch as a numpy array (not copied when already one).
+    """
+    array = to_numpy(images)
+    if channels and array.ndim != 4:
+        raise ValueError(
+            f"`{name}` must be a batch of channels-last images of shape "
+            f"(batch, height, width, channels). Received: {name}.shape={array.shape}"
+        )
+    if array.ndim not in (3, 4):
+        raise ValueError(
+            f"`{name}` must be a batch of images of shape (N, H, W) or "
+            f"(N, H, W, C). Received: {name}.shape={array.shape}"
+        )
+    if array.shape[0] == 0 and not allow_empty:
+        raise ValueError(
+            f"`{name}` is an empty batch. Received: {name}.shape={array.shape}"
+        )
+    if array.dtype != np.bool_ and not np.issubdtype(array.dtype, np.number):
+        raise ValueError(
+            f"`{name}` must be numeric. Received: {name}.dtype={array.dtype}"
+        )
+    return array
+
+
 def check_images(images, name="images", expected_shape=None, allow_empty=False):
     """Validates a batch of channels-last images and returns it as float32.
 
@@ -35,16 +70,7 @@ def check_images(images, name="images", expected_shape=None, allow_empty=False):
     Returns:
         A float32 numpy array.
     """
-    array = to_numpy(images)
-    if array.ndim != 4:
-        raise ValueError(
-            f"`{name}` must be a batch of channels-last images of shape "
-            f"(batch, height, width, channels). Received: {name}.shape={array.shape}"
-        )
-    if array.shape[0] == 0 and not allow_empty:
-        raise ValueError(
-            f"`{name}` is an empty batch. Received: {name}.shape={array.shape}"
-        )
+    array = check_image_batch(images, name, allow_empty, channels=True)
     if expected_shape is not None:
         for got, want in zip(array.shape[1:], expected_shape):
             if want is not None and got != want:
@@ -52,8 +78,6 @@ def check_images(images, name="images", expected_shape=None, allow_empty=False):
                     f"`{name}` must have per-image shape {tuple(expected_shape)}. "
                     f"Received: {name}.shape={array.shape}"
                 )
-    if not np.issubdtype(array.dtype, np.number) and array.dtype != np.bool_:
-        raise ValueError(f"`{name}` must be numeric. Received dtype {array.dtype}")
     # Checked before the cast: finite float64 values beyond float32's range
     # would become infinite in it.
     check_finite(array, name)

@@ -32,15 +32,7 @@ def check_maps(value, name, ndims=(2,)):
             f"`{name}` must be an attribution map of shape {shapes}. "
             f"Received: {name}.shape={array.shape}"
         )
-    if array.shape[-1] == 0 or array.shape[-2] == 0:
-        raise ValueError(
-            f"`{name}` must have a non-empty height and width. "
-            f"Received: {name}.shape={array.shape}"
-        )
-    check_real_dtype(array, name)
-    array = array.astype("float64")
-    check_finite(array, name)
-    return array
+    return _check_real_image(array, name, height_axis=-2, dtype="float64")
 
 
 def check_display_image(value, name):
@@ -59,20 +51,36 @@ def check_display_image(value, name):
             f"`{name}` must be one channels-last image of shape (H, W, 1) or "
             f"(H, W, 3). Received: {name}.shape={array.shape}"
         )
-    if array.shape[0] == 0 or array.shape[1] == 0:
-        raise ValueError(
-            f"`{name}` must have a non-empty height and width. "
-            f"Received: {name}.shape={array.shape}"
-        )
-    check_real_dtype(array, name)
-    array = array.astype("float32")
-    check_finite(array, name)
+    array = _check_real_image(array, name, height_axis=0, dtype="float32")
     low, high = float(array.min()), float(array.max())
     if low < 0 or high > 1:
         raise ValueError(
             f"`{name}` must have values in [0, 1] (scale uint8 images by 1/255). "
             f"Received values in [{low}, {high}]"
         )
+    return array
+
+
+def _check_real_image(array, name, height_axis, dtype):
+    """Checks a non-empty height and width and finite real values.
+
+    Args:
+        array: numpy array of the checked rank.
+        name: str. Argument name used in error messages.
+        height_axis: int. The height's axis; the width's follows it.
+        dtype: str. The dtype returned.
+
+    Returns:
+        `array` as `dtype`.
+    """
+    if array.shape[height_axis] == 0 or array.shape[height_axis + 1] == 0:
+        raise ValueError(
+            f"`{name}` must have a non-empty height and width. "
+            f"Received: {name}.shape={array.shape}"
+        )
+    check_real_dtype(array, name)
+    array = array.astype(dtype)
+    check_finite(array, name)
     return array
 
 

@@ -5,6 +5,17 @@ Each function draws on a matplotlib `Figure` with a non-interactive Agg
 canvas (no pyplot, no global state), writes a PNG (creating missing parent
 directories) and returns the path. Axis labels say which direction is
 better, read from the metric's declared `score_direction`.
+
+The arguments every function here shares:
+
+- `path`: str or path-like. Where to write the PNG; must end in ".png".
+  The function returns it, unchanged.
+- `figsize`: tuple. `(width, height)` in inches; `None`, where a function
+  accepts it, sizes the figure to the data. Each function gives its
+  default.
+- `dpi`: int. Pixels per inch. Defaults to `100`.
+
+An invalid `path`, `figsize` or `dpi` raises `ValueError` naming it.
 """
 
 import os
@@ -37,20 +48,17 @@ def plot_focus_distributions(
         scores_by_method: dict `{method name: scores}`, scores array-like
             `(N,)` (e.g. `focus_evaluation(...)["scores"]`), in the order to
             draw them.
-        path: str or path-like. Where to write the PNG; must end in ".png".
+        path, figsize, dpi: see `keras_xai.visualization.plots`; `figsize`
+            defaults to `None`, growing with the number of methods.
         kind: str. `"box"` or `"violin"`. Defaults to `"box"`.
         title: str or `None`. Figure title. Defaults to `None`.
-        figsize: tuple or `None`. `(width, height)` in inches; `None` grows
-            with the number of methods. Defaults to `None`.
-        dpi: int. Pixels per inch. Defaults to `100`.
 
     Returns:
         `path`, unchanged.
 
     Raises:
         ValueError: if `scores_by_method` is not a non-empty dict of names
-            to non-empty finite 1-D scores, or `kind`, `path`, `figsize` or
-            `dpi` are invalid.
+            to non-empty finite 1-D scores, or `kind` is invalid.
 
     Example:
 
@@ -98,20 +106,18 @@ def plot_perturbation_curves(
     Args:
         curves_by_method: dict `{method name: curves}`, curves array-like
             `(N, K + 1)` from `morf_curve` or `lerf_curve`.
-        path: str or path-like. Where to write the PNG; must end in ".png".
+        path, figsize, dpi: see `keras_xai.visualization.plots`; `figsize`
+            defaults to `(5, 3.5)`.
         title: str or `None`. Figure title, e.g. `"MoRF"` or `"LeRF"`; the
             AOPC's direction depends on which (higher is better for MoRF,
             lower for LeRF). Defaults to `"MoRF"`.
-        figsize: tuple. `(width, height)` in inches. Defaults to `(5, 3.5)`.
-        dpi: int. Pixels per inch. Defaults to `100`.
 
     Returns:
         `path`, unchanged.
 
     Raises:
         ValueError: if `curves_by_method` is not a non-empty dict of names to
-            finite `(N, K + 1)` arrays with `K >= 1`, or `path`, `figsize`
-            or `dpi` are invalid.
+            finite `(N, K + 1)` arrays with `K >= 1`.
 
     Example:
 
@@ -161,23 +167,20 @@ def plot_randomization_curve(
             randomised at each step (`randomization_curve(...)["layers"]`).
         scores_by_method: dict `{method name: scores}`, scores array-like
             `(len(layer_names),)`.
-        path: str or path-like. Where to write the PNG; must end in ".png".
+        path, figsize, dpi: see `keras_xai.visualization.plots`; `figsize`
+            defaults to `None`, growing with the number of steps.
         title: str or `None`. Figure title. Defaults to `None`.
         ylabel: str. Label of the y axis, e.g. `"Focus (higher is better)"`.
             Defaults to `"score"`.
         chance: float or `None`. Draws a dashed line at this score (0.5 for
             Focus). Defaults to `None`.
-        figsize: tuple or `None`. `(width, height)` in inches; `None` grows
-            with the number of steps. Defaults to `None`.
-        dpi: int. Pixels per inch. Defaults to `100`.
 
     Returns:
         `path`, unchanged.
 
     Raises:
         ValueError: if `layer_names` is not a list of str, a method's scores
-            are not finite and of the same length, or `path`, `figsize` or
-            `dpi` are invalid.
+            are not finite and of the same length.
 
     Example:
 
@@ -239,15 +242,14 @@ def plot_sweep(
         values: array-like `(P,)`. The parameter values (x axis).
         scores_by_series: dict `{series name: scores}`, scores array-like
             `(P,)`.
-        path: str or path-like. Where to write the PNG; must end in ".png".
+        path, figsize, dpi: see `keras_xai.visualization.plots`; `figsize`
+            defaults to `(4.5, 3.2)`.
         xlabel: str. Label of the x axis (the parameter).
         ylabel: str. Label of the y axis; say which direction is better.
         title: str or `None`. Defaults to `None`.
         errors_by_series: dict or `None`. Optional `{series name: (P,)}`
             standard deviations, drawn as error bars. Defaults to `None`.
         logx: bool. Logarithmic x axis. Defaults to `False`.
-        figsize: tuple. `(width, height)` in inches. Defaults to `(4.5, 3.2)`.
-        dpi: int. Pixels per inch. Defaults to `100`.
 
     Returns:
         `path`, unchanged.
@@ -306,14 +308,13 @@ def plot_per_seed(
     Args:
         scores_by_arm: dict `{arm name: scores}`, scores array-like `(S,)`
             (one per seed), drawn top to bottom in the dict's order.
-        path: str or path-like. Where to write the PNG; must end in ".png".
+        path, figsize, dpi: see `keras_xai.visualization.plots`; `figsize`
+            defaults to `None`, sized to the arms.
         xlabel: str. Label of the score axis; say which direction is better.
         title: str or `None`. Defaults to `None`.
         references: dict or `None`. `{label: value}` drawn as dashed
             vertical lines (e.g. the floor's and ceiling's means). Defaults
             to `None`.
-        figsize: tuple or `None`. Defaults to `None` (sized to the arms).
-        dpi: int. Pixels per inch. Defaults to `100`.
 
     Returns:
         `path`, unchanged.
@@ -370,21 +371,20 @@ def plot_score_against_accuracy(
         runs_by_method: dict `{method name: runs}`, each run a pair
             `(accuracies, scores)` of array-likes `(E,)`, one entry per
             checkpoint.
-        path: str or path-like. Where to write the PNG; must end in ".png".
+        path, figsize, dpi: see `keras_xai.visualization.plots`; `figsize`
+            defaults to `(4.5, 3.4)`.
         ylabel: str. Label of the y axis. Defaults to
             `"median Focus (higher is better)"`.
         title: str or `None`. Defaults to `None`.
         chance: float or `None`. Draws a dashed line at this score (0.5 for
             Focus). Defaults to `None`.
-        figsize: tuple. `(width, height)` in inches. Defaults to `(4.5, 3.4)`.
-        dpi: int. Pixels per inch. Defaults to `100`.
 
     Returns:
         `path`, unchanged.
 
     Raises:
         ValueError: if a method has no runs, a run is not a pair of finite
-            arrays of one length, or `path`, `figsize` or `dpi` are invalid.
+            arrays of one length.
 
     Example:
 

@@ -33,96 +33,57 @@ Fields:
     clean: bool. Trained on the images without a patch (the ceiling).
 """
 
+
+def _arm(kind, annotation=None, clean=False, **options):
+    """An `_ARMS` entry `(kind, options, annotation, clean)`."""
+    return kind, options, annotation, clean
+
+
 # name -> (kind, options, annotation, clean). Guided arms mix CE and the
 # guidance as β·CE + (1 − β)·λ·G with β = 0.5, so G's weight against a
 # per-image CE is λ: Ross et al.'s objective has CE and λ₁·penalty summed
 # over the same images, hence rrr_weight = λ₁ / 255² for [0, 1] inputs.
 _ARMS = {
-    "ceiling": ("ce", {}, None, True),
-    "floor": ("ce", {}, None, False),
-    "rrr_decoy": ("guided", {"guidance": "rrr", "beta": 0.5}, "decoy", False),
-    "rrr_decoy_shuffled": (
-        "guided",
-        {"guidance": "rrr", "beta": 0.5},
-        "decoy_shuffled",
-        False,
-    ),
-    "rrr_background": ("guided", {"guidance": "rrr", "beta": 0.5}, "object", False),
-    "rrr_gradcam_decoy": (
-        "guided",
-        {"guidance": "rrr_gradcam", "beta": 0.5},
-        "decoy",
-        False,
-    ),
-    "cam_fit": ("guided", {"guidance": "cam_fit", "beta": 0.5}, "object", False),
-    "so_1view": ("guided", {"views": 1, "beta": 0.5}, "object", False),
-    "so_1view_noblur": (
-        "guided",
-        {"views": 1, "beta": 0.5, "blur_kernel_size": None},
-        "object",
-        False,
+    "ceiling": _arm("ce", clean=True),
+    "floor": _arm("ce"),
+    "rrr_decoy": _arm("guided", "decoy", guidance="rrr", beta=0.5),
+    "rrr_decoy_shuffled": _arm("guided", "decoy_shuffled", guidance="rrr", beta=0.5),
+    "rrr_background": _arm("guided", "object", guidance="rrr", beta=0.5),
+    "rrr_gradcam_decoy": _arm("guided", "decoy", guidance="rrr_gradcam", beta=0.5),
+    "cam_fit": _arm("guided", "object", guidance="cam_fit", beta=0.5),
+    "so_1view": _arm("guided", "object", views=1, beta=0.5),
+    "so_1view_noblur": _arm(
+        "guided", "object", views=1, beta=0.5, blur_kernel_size=None
     ),
     # The segment-overlap term weighted 9× CE instead of 1×.
-    "so_1view_strong": ("guided", {"views": 1, "beta": 0.1}, "object", False),
+    "so_1view_strong": _arm("guided", "object", views=1, beta=0.1),
     # GradCAM of LeNet-5's 8×8 conv2 map instead of the 4×4 pool2 map.
-    "so_1view_conv2": (
-        "guided",
-        {"views": 1, "beta": 0.5, "feature_layer": "conv2"},
-        "object",
-        False,
+    "so_1view_conv2": _arm(
+        "guided", "object", views=1, beta=0.5, feature_layer="conv2"
     ),
-    "so_8views": ("guided", {"views": 8, "beta": 0.5}, "object", False),
+    "so_8views": _arm("guided", "object", views=8, beta=0.5),
     # The paper's use: fine-tune a trained (here: shortcut-trained) model,
     # backbone frozen for up to 10 epochs, then every layer.
-    "so_1view_two_phase": (
-        "two_phase",
-        {"views": 1, "beta": 0.5, "phase1_epochs": 10},
-        "object",
-        False,
+    "so_1view_two_phase": _arm(
+        "two_phase", "object", views=1, beta=0.5, phase1_epochs=10
     ),
-    "so_1view_signed": (
-        "guided",
-        {"views": 1, "beta": 0.5, "cam_mode": "signed"},
-        "object",
-        False,
-    ),
-    "so_1view_all_classes": (
-        "guided",
-        {"views": 1, "beta": 0.5, "cam_mode": "all_classes"},
-        "object",
-        False,
+    "so_1view_signed": _arm("guided", "object", views=1, beta=0.5, cam_mode="signed"),
+    "so_1view_all_classes": _arm(
+        "guided", "object", views=1, beta=0.5, cam_mode="all_classes"
     ),
     # D between heatmaps at the image's size (the paper), or at the CAM's.
-    "consistency": (
-        "consistency",
-        {"every": 2, "start_epoch": 1, "distance_size": "image"},
-        None,
-        False,
+    "consistency": _arm("consistency", every=2, start_epoch=1, distance_size="image"),
+    "consistency_native": _arm(
+        "consistency", every=2, start_epoch=1, distance_size="native"
     ),
-    "consistency_native": (
-        "consistency",
-        {"every": 2, "start_epoch": 1, "distance_size": "native"},
-        None,
-        False,
-    ),
-    "impactx": ("impactx", {"explanation_weight": 1.0}, None, False),
+    "impactx": _arm("impactx", explanation_weight=1.0),
     # IMPACTX on the paper's targets: PartitionSHAP, 2,000 evaluations.
-    "impactx_shap": (
-        "impactx",
-        {"explanation_weight": 1.0, "targets": "shap"},
-        None,
-        False,
-    ),
+    "impactx_shap": _arm("impactx", explanation_weight=1.0, targets="shap"),
     # IMPACTX's controls: no explanation loss (λ = 0), each image trained
     # towards another image's target, and the CE model trained on instead.
-    "impactx_no_target": ("impactx", {"explanation_weight": 0.0}, None, False),
-    "impactx_shuffled": (
-        "impactx",
-        {"explanation_weight": 1.0, "shuffled_targets": True},
-        None,
-        False,
-    ),
-    "floor_continued": ("ce_continued", {}, None, False),
+    "impactx_no_target": _arm("impactx", explanation_weight=0.0),
+    "impactx_shuffled": _arm("impactx", explanation_weight=1.0, shuffled_targets=True),
+    "floor_continued": _arm("ce_continued"),
 }
 ARM_NAMES = tuple(_ARMS)
 # Arms whose guidance strength is swept as `name@λ`.

@@ -2,6 +2,8 @@
 
 import keras
 
+from keras_xai.cli.methods._fitting import final_loss, fit
+
 NAME = "abn"
 HELP = "Attention Branch Network (Fukui et al. 2019), IMPACTX's comparison"
 
@@ -15,11 +17,4 @@ def train(args, data, classifier):
 
     model = ABN(classifier)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-    history = model.fit(
-        data.x_train,
-        data.y_train,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        verbose=args.verbose,
-    )
-    return model, {"final_loss": float(history.history["loss"][-1])}
+    return model, final_loss(fit(args, model, data.x_train, data.y_train))

@@ -1,6 +1,6 @@
 """`--method baseline`: the classifier trained with cross-entropy alone."""
 
-import keras
+from keras_xai.cli.methods._fitting import compile_classifier, final_loss, fit
 
 NAME = "baseline"
 HELP = "the classifier alone, trained with cross-entropy"
@@ -11,16 +11,6 @@ def add_arguments(group):
 
 
 def train(args, data, classifier):
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    history = classifier.fit(
-        data.x_train,
-        data.y_train,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        verbose=args.verbose,
-    )
-    return classifier, {"final_loss": float(history.history["loss"][-1])}
+    compile_classifier(args, classifier)
+    history = fit(args, classifier, data.x_train, data.y_train)
+    return classifier, final_loss(history)

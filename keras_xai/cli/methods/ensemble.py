@@ -4,6 +4,7 @@ import keras
 
 from keras_xai.applications import ExplanationEnsemble
 from keras_xai.applications.ensemble import STRATEGIES
+from keras_xai.cli.methods._fitting import fit
 
 NAME = "ensemble"
 HELP = "an ensemble whose explanation is the mean of its members' maps"
@@ -29,11 +30,5 @@ def train(args, data, classifier):
         classifier, num_members=args.members, strategy=args.strategy, seed=args.seed
     )
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-    model.fit(
-        data.x_train,
-        data.y_train,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        verbose=args.verbose,
-    )
+    fit(args, model, data.x_train, data.y_train)
     return model, {}

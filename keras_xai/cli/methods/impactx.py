@@ -6,6 +6,7 @@ import keras
 
 from keras_xai.applications.impactx import IMPACTX
 from keras_xai.cli.arguments import finite_float
+from keras_xai.cli.methods._fitting import compile_classifier, final_loss, fit
 from keras_xai.explainers.by_name import get_explainer
 from keras_xai.training import (
     compute_attribution_targets,
@@ -108,20 +109,10 @@ def attribution_targets(args, data, classifier):
 
 
 def train(args, data, classifier):
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate),
-        loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
-    )
+    compile_classifier(args, classifier)
     stage1_epochs = args.stage1_epochs or args.epochs
     print(f"stage 1: classifier, {stage1_epochs} epochs")
-    classifier.fit(
-        data.x_train,
-        data.y_train,
-        epochs=stage1_epochs,
-        batch_size=args.batch_size,
-        verbose=args.verbose,
-    )
+    fit(args, classifier, data.x_train, data.y_train, epochs=stage1_epochs)
     stage1_accuracy = classifier.evaluate(
         data.x_test, data.y_test, batch_size=256, verbose=0, return_dict=True
     )["accuracy"]
@@ -136,14 +127,9 @@ def train(args, data, classifier):
     )
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
     print(f"stage 2: IMPACTX, {args.epochs} epochs, λ = {args.explanation_weight}")
-    history = model.fit(
-        data.x_train,
-        {"class": data.y_train, "explanation": targets},
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        verbose=args.verbose,
-    )
+    y = {"class": data.y_train, "explanation": targets}
+    history = fit(args, model, data.x_train, y)
     return model, {
         "stage1_test_accuracy": float(stage1_accuracy),
-        "final_loss": float(history.history["loss"][-1]),
+        **final_loss(history),
     }

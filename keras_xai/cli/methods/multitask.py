@@ -3,6 +3,7 @@
 import keras
 
 from keras_xai.applications import MultitaskAttributeClassifier
+from keras_xai.cli.methods._fitting import final_loss, fit
 from keras_xai.datasets.class_attributes import (
     FASHION_MNIST_ATTRIBUTES,
     image_attributes,
@@ -38,11 +39,5 @@ def train(args, data, classifier):
         attribute_names=names,
     )
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-    history = model.fit(
-        data.x_train,
-        {"class": data.y_train, "attributes": targets},
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        verbose=args.verbose,
-    )
-    return model, {"final_loss": float(history.history["loss"][-1])}
+    y = {"class": data.y_train, "attributes": targets}
+    return model, final_loss(fit(args, model, data.x_train, y))

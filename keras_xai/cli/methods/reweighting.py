@@ -1,10 +1,14 @@
-"""`--method consistency|hnm|focal`: sample reweighting during `fit`."""
+"""`--method consistency|hnm|focal`: sample reweighting during `fit`.
+
+The three methods share their options, check and training; `consistency`,
+`hnm` and `focal` below are their entries in `keras_xai.cli.methods`.
+"""
 
 import os
-
-import keras
+import types
 
 from keras_xai.cli.arguments import finite_float
+from keras_xai.cli.methods._fitting import compile_classifier, final_loss
 from keras_xai.training import (
     CAM_EXPLAINERS,
     PSI_FUNCTIONS,
@@ -73,12 +77,34 @@ def train(args, data, classifier):
     else:
         options = {}
     setup = reweighting_setup(method, dataset, **options)
-    classifier.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate),
-        loss=setup.loss,
-        metrics=["accuracy"],
-    )
+    compile_classifier(args, classifier, loss=setup.loss)
     history = classifier.fit(
         dataset, epochs=args.epochs, callbacks=setup.callbacks, verbose=args.verbose
     )
-    return classifier, {"final_loss": float(history.history["loss"][-1])}
+    return classifier, final_loss(history)
+
+
+def _method(name, add_method_arguments):
+    """The `--method name` entry: `NAME`, `HELP`, `add_arguments`, `check`
+    and `train`, as a method module defines them."""
+    return types.SimpleNamespace(
+        NAME=name,
+        HELP=HELP[name],
+        add_arguments=add_method_arguments,
+        check=check,
+        train=train,
+    )
+
+
+def _add_shared_arguments(group):
+    group.title = "--method consistency, hnm and focal options"
+    add_arguments(group)
+
+
+def _add_no_arguments(group):
+    del group  # shared options live with --method consistency
+
+
+consistency = _method("consistency", _add_shared_arguments)
+hnm = _method("hnm", _add_no_arguments)
+focal = _method("focal", _add_no_arguments)

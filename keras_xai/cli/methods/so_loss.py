@@ -6,6 +6,7 @@ from keras_xai.applications import ExplanationGuidedClassifier
 from keras_xai.applications.explanation_guided import CAM_MODES, GUIDANCES
 from keras_xai.cli.arguments import finite_float
 from keras_xai.cli.data import CommandError
+from keras_xai.cli.methods._fitting import final_loss, fit
 from keras_xai.datasets import object_masks
 
 NAME = "so-loss"
@@ -68,13 +69,8 @@ def train(args, data, classifier):
         guidance=args.guidance,
     )
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate))
-    history = model.fit(
-        data.x_train,
-        {"label": data.y_train, "mask": object_masks(data.x_train)},
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        verbose=args.verbose,
-    )
+    y = {"label": data.y_train, "mask": object_masks(data.x_train)}
+    history = fit(args, model, data.x_train, y)
     # The saved run is the classifier itself: same predictions, and the
     # explain/evaluate/export commands treat it like any classifier.
-    return classifier, {"final_loss": float(history.history["loss"][-1])}
+    return classifier, final_loss(history)
