@@ -76,6 +76,10 @@ ARMS = ("ens_avg", "mean_member", "single")
 REPORTED_METRICS = ("iou", "pearson", "com_distance")
 
 
+# Arguments that only add runs: left out of the results' fingerprint.
+ADDS_RUNS_ONLY = ("seeds", "strategies")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_experiment_arguments(parser)
@@ -293,7 +297,7 @@ def measure(store, args):
 
 def main(argv=None):
     return ResultsStore.run_experiment(
-        parse_args(argv), measure, report, ignore=("seeds", "strategies")
+        parse_args(argv), measure, report, ignore=ADDS_RUNS_ONLY
     )
 
 

@@ -66,6 +66,10 @@ def random_maps(seed):
     return factory
 
 
+# Arguments that only add runs: left out of the results' fingerprint.
+ADDS_RUNS_ONLY = ("seeds", "setting", "architecture", "methods")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_experiment_arguments(parser)
@@ -282,10 +286,7 @@ def measure(store, args, log=print):
 
 def main(argv=None):
     return ResultsStore.run_experiment(
-        parse_args(argv),
-        measure,
-        report,
-        ignore=("seeds", "setting", "architecture", "methods"),
+        parse_args(argv), measure, report, ignore=ADDS_RUNS_ONLY
     )
 
 

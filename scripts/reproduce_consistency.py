@@ -58,6 +58,10 @@ BIASES = ("brighten", "darken", "scale")
 FOCAL_GAMMA = 2.0
 
 
+# Arguments that only add runs: left out of the results' fingerprint.
+ADDS_RUNS_ONLY = ("seeds", "backbones", "no_debiasing", "biases", "methods")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_experiment_arguments(parser, backbones=["lenet5", "vgg_small"])
@@ -328,10 +332,7 @@ def measure(store, args):
 
 def main(argv=None):
     return ResultsStore.run_experiment(
-        parse_args(argv),
-        measure,
-        report,
-        ignore=("seeds", "backbones", "no_debiasing", "biases", "methods"),
+        parse_args(argv), measure, report, ignore=ADDS_RUNS_ONLY
     )
 
 

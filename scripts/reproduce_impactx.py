@@ -46,6 +46,10 @@ from keras_xai.visualization import (
 LAMBDAS = (0.2, 0.6, 1.0, 1.4)
 
 
+# Arguments that only add runs: left out of the results' fingerprint.
+ADDS_RUNS_ONLY = ("seeds", "lambdas")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_experiment_arguments(parser)
@@ -376,7 +380,7 @@ def report(store, args):
 
 def main(argv=None):
     return ResultsStore.run_experiment(
-        parse_args(argv), measure, report, ignore=("seeds", "lambdas")
+        parse_args(argv), measure, report, ignore=ADDS_RUNS_ONLY
     )
 
 

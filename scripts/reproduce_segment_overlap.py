@@ -55,6 +55,10 @@ BETAS = (0.25, 0.5, 0.75, 1.0)
 VIEWS = (1, 2, 4, 8)
 
 
+# Arguments that only add runs: left out of the results' fingerprint.
+ADDS_RUNS_ONLY = ("seeds", "methods", "backbones", "no_sweeps")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_experiment_arguments(parser, backbones=["lenet5", "vgg_small"])
@@ -280,10 +284,7 @@ def report(store, args):
 
 def main(argv=None):
     return ResultsStore.run_experiment(
-        parse_args(argv),
-        measure,
-        report,
-        ignore=("seeds", "methods", "backbones", "no_sweeps"),
+        parse_args(argv), measure, report, ignore=ADDS_RUNS_ONLY
     )
 
 

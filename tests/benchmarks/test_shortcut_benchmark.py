@@ -274,9 +274,7 @@ def test_impactx_shap_arm_learns_partition_shap_targets(data, tmp_path, monkeypa
     assert 0.0 <= run["own_explanation_decoy_share"] <= 1.0
 
 
-def test_faithfulness_is_measured_on_request_and_keeps_the_first_stage(
-    data, tmp_path
-):
+def test_faithfulness_is_measured_on_request_and_keeps_the_first_stage(data, tmp_path):
     plain = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
     run = plain.run(["floor_continued"], seeds=[0], log=lambda line: None)
     assert "aopc_shap" not in run["floor_continued/seed0"]
