@@ -58,6 +58,7 @@ def test_shortcut_run_resume_and_report(tmp_path, capsys):
     assert (tmp_path / "sweep_rrr_decoy.png").stat().st_size > 1000
     assert (tmp_path / "examples.png").stat().st_size > 1000
     assert (tmp_path / "report.md").read_text().startswith("| arm |")
+    assert not (tmp_path / "faithfulness_per_seed.png").exists()
     status, out, _ = _run(argv, capsys)
     assert status == 0 and out.count(": stored") == 4
     status, out, _ = _run(argv + ["--report-only"], capsys)
@@ -77,3 +78,4 @@ def test_shortcut_faithfulness_table(tmp_path, capsys):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["arms"]["floor"]["aopc_shap"]["n"] == 1
     assert "AOPC PartitionSHAP" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "faithfulness_per_seed.png").stat().st_size > 1000

@@ -10,6 +10,11 @@ from keras_xai.visualization.image_grid import save_image_grid
 from keras_xai.visualization.plots import plot_per_seed, plot_sweep
 
 _INPUT_GRADIENT_ARMS = ("rrr_decoy", "rrr_background")
+_FAITHFULNESS_MAPS = (
+    ("aopc_own", "own map"),
+    ("aopc_shap", "PartitionSHAP"),
+    ("aopc_random", "random"),
+)
 
 
 def _cell(stats, digits=4):
@@ -110,6 +115,10 @@ def faithfulness_table(summary):
 def write_report(summary, output_dir):
     """Writes `report.md`, `per_seed.png` and `sweep_<arm>.png` per swept arm.
 
+    With faithfulness measured, `report.md` also holds `faithfulness_table`
+    and `faithfulness_per_seed.png` shows each arm's per-seed MoRF AOPC of
+    its own map, PartitionSHAP and random maps.
+
     Args:
         summary: the dict `summarize_runs` returns.
         output_dir: str.
@@ -177,6 +186,18 @@ def write_report(summary, output_dir):
         xlabel="test accuracy, random-class patch (higher is better)",
         references=references,
     )
+    faithfulness_seeds = {
+        f"{name}: {label}": arms[name][metric]["values"]
+        for name in arm_order(arms)
+        for metric, label in _FAITHFULNESS_MAPS
+        if arms[name].get(metric) is not None
+    }
+    if faithfulness_seeds:
+        plot_per_seed(
+            faithfulness_seeds,
+            os.path.join(output_dir, "faithfulness_per_seed.png"),
+            xlabel="MoRF AOPC, predicted class (higher is more faithful)",
+        )
     return table
 
 
