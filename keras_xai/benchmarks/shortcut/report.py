@@ -196,7 +196,7 @@ def write_report(summary, output_dir):
         plot_per_seed(
             faithfulness_seeds,
             os.path.join(output_dir, "faithfulness_per_seed.png"),
-            xlabel="MoRF AOPC, predicted class (higher is more faithful)",
+            xlabel="MoRF AOPC (higher = more faithful)",
         )
     return table
 
