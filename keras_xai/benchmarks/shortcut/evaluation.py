@@ -6,7 +6,7 @@ from keras_xai.benchmarks.shortcut.data import TEST_SPLITS
 from keras_xai.explainers.cam import GradCAM
 from keras_xai.explainers.gradients import Saliency
 from keras_xai.explainers.partition_shap import PartitionSHAP
-from keras_xai.metrics.localization import iou
+from keras_xai.metrics.localization import iou, pearson_correlation
 from keras_xai.metrics.perturbation_curves import aopc, morf_curve
 from keras_xai.models.class_model import (
     class_model,
@@ -119,21 +119,11 @@ def explanation_faithfulness(
         own_scores = faithfulness(own)
         result["aopc_own"] = float(own_scores.mean())
         result["aopc_own_minus_shap"] = float(np.mean(own_scores - shap_scores))
+        # At the maps' own resolution (no downsampling): one score per image.
         result["own_shap_correlation"] = float(
-            np.mean(_per_image_correlation(own, shap_maps))
+            np.mean(pearson_correlation(own, shap_maps, size=own.shape[1]))
         )
     return result
-
-
-def _per_image_correlation(first, second):
-    """Pearson correlation of each pair of maps (0 where one is constant)."""
-    first = np.asarray(first, "float64").reshape(len(first), -1)
-    second = np.asarray(second, "float64").reshape(len(second), -1)
-    first = first - first.mean(axis=1, keepdims=True)
-    second = second - second.mean(axis=1, keepdims=True)
-    norms = np.linalg.norm(first, axis=1) * np.linalg.norm(second, axis=1)
-    products = (first * second).sum(axis=1)
-    return np.where(norms > 0, products / np.where(norms > 0, norms, 1.0), 0.0)
 
 
 def evaluate_arm(
