@@ -235,6 +235,56 @@ def test_a_killed_run_resumes_from_its_last_epoch(data, tmp_path):
     assert not list((tmp_path / "in_progress").iterdir())
 
 
+def test_a_run_killed_while_computing_targets_resumes_them(data, tmp_path, monkeypatch):
+    from keras_xai.benchmarks.shortcut import training
+
+    explained = []
+
+    class CountingGradCAM(training.GradCAM):
+        def __call__(self, images, *args, **kwargs):
+            explained.append(len(images))
+            return super().__call__(images, *args, **kwargs)
+
+    def kill_after_the_training_targets(explainer, images, labels, cache_dir, **kw):
+        targets = compute_attribution_targets(
+            explainer, images, labels, cache_dir, **kw
+        )
+        if cache_dir.endswith("train"):
+            raise KeyboardInterrupt
+        return targets
+
+    monkeypatch.setattr(training, "GradCAM", CountingGradCAM)
+    options = {"max_epochs": 1, "batch_size": 64}
+    whole = ShortcutBenchmark(data, "lenet5", tmp_path / "whole", **options)
+    expected = whole.run(["impactx"], seeds=[0], log=lambda line: None)
+    assert sum(explained) == len(data.train.images) + len(data.validation.images)
+
+    monkeypatch.setattr(
+        training, "compute_attribution_targets", kill_after_the_training_targets
+    )
+    with pytest.raises(KeyboardInterrupt):
+        ShortcutBenchmark(data, "lenet5", tmp_path / "killed", **options).run(
+            ["impactx"], seeds=[0], log=lambda line: None
+        )
+    (cache,) = (tmp_path / "killed" / "in_progress").glob("*_targets")
+    assert list((cache / "train").glob("shard_*.npz"))
+    monkeypatch.setattr(
+        training, "compute_attribution_targets", compute_attribution_targets
+    )
+    explained.clear()
+    resumed = ShortcutBenchmark(data, "lenet5", tmp_path / "killed", **options).run(
+        ["impactx"], seeds=[0], log=lambda line: None
+    )
+    # Only the validation targets were computed again, and the run is the
+    # uninterrupted one; its cache is gone once it ends.
+    assert sum(explained) == len(data.validation.images)
+    for split in ("validation_random", "test_random", "test_far", "test_none"):
+        assert resumed["impactx/seed0"][split] == pytest.approx(
+            expected["impactx/seed0"][split], abs=1e-6
+        )
+    assert not cache.exists()
+
+
 def test_impactx_arm_reports_its_own_explanation(data, tmp_path):
     bench = ShortcutBenchmark(data, "lenet5", tmp_path, max_epochs=1, batch_size=64)
     result = bench.run(["impactx"], seeds=[0], log=lambda line: None)["impactx/seed0"]

@@ -44,7 +44,8 @@ def shortcut_classifier(architecture, image_shape, num_classes):
         num_classes: int.
 
     Returns:
-        A functional `keras.Model` ending in a softmax.
+        A functional `keras.Model` ending in a softmax, named after its
+        architecture.
     """
     if architecture not in SHORTCUT_ARCHITECTURES:
         raise ValueError(
@@ -53,4 +54,9 @@ def shortcut_classifier(architecture, image_shape, num_classes):
         )
     if architecture == "mlp":
         return ross_mlp(image_shape, num_classes)
-    return ImageClassifier(architecture, image_shape, num_classes)
+    # A fixed name (Keras would number it per process): the same model built
+    # in another process has the same fingerprint, so its attribution-target
+    # cache resumes there.
+    return ImageClassifier(
+        architecture, image_shape, num_classes, name=f"{architecture}_classifier"
+    )

@@ -1,5 +1,7 @@
 """Trains one arm of a shortcut benchmark to convergence."""
 
+import os
+import shutil
 import tempfile
 import time
 
@@ -103,7 +105,9 @@ def train_arm(
         verbose: int. Keras `fit` verbosity. Defaults to 0.
         progress: callable or `None`. Called with one line after every
             epoch of every stage (epoch, loss, validation loss, seconds), so
-            a run of many minutes shows where it is. Defaults to `None`.
+            a run of many minutes shows where it is; with it, the `impactx`
+            arms' attribution targets also show a progress bar (rate and
+            ETA). Defaults to `None`.
         stage_one: `StageOneCache` or `None`. Where the two-stage arms
             keep and reuse their CE first stage. Defaults to `None` (each
             arm trains its own).
@@ -111,7 +115,10 @@ def train_arm(
             model per stage (`ce`, `guided`, `ce_continued`, `impactx`)
             keeps its last finished epoch (`BackupAndRestore` and
             `ResumableEarlyStopping`), so a run killed mid-way and started
-            again resumes from that epoch; removed when a stage ends.
+            again resumes from that epoch; removed when a stage ends. The
+            `impactx` arms keep their attribution targets beside it
+            (`<backup_dir>_targets`, removed when the run ends), so a run
+            killed while computing them resumes at the shard it was on.
             Defaults to `None` (a killed run starts again).
 
     Returns:
@@ -178,6 +185,25 @@ def train_arm(
         keras.utils.set_random_seed(seed)
         return history
 
+    def attribution_targets(explainer, split, name):
+        verbose = progress is not None
+        # True-class targets of `split`, computed into the run's cache next
+        # to its backup (kept until the run ends, so a killed run resumes
+        # them shard by shard) or into a scratch directory without one.
+        if backup_dir is None:
+            with tempfile.TemporaryDirectory() as scratch:
+                return compute_attribution_targets(
+                    explainer, split.images, split.labels, scratch, verbose=verbose
+                )
+        return compute_attribution_targets(
+            explainer,
+            split.images,
+            split.labels,
+            os.path.join(targets_dir, name),
+            verbose=verbose,
+        )
+
+    targets_dir = None if backup_dir is None else f"{backup_dir}_targets"
     trainer = _TRAINERS[arm.kind]
     start = time.time()
     model, histories = trainer(
@@ -190,7 +216,10 @@ def train_arm(
         stopping,
         optimizer,
         first_stage,
+        attribution_targets,
     )
+    if targets_dir is not None:
+        shutil.rmtree(targets_dir, ignore_errors=True)
     seconds = (
         time.time()
         - start
@@ -240,7 +269,16 @@ def _validation(data):
 
 
 def _fit_guided(
-    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
+    arm,
+    classifier,
+    train,
+    data,
+    seed,
+    fit_options,
+    stopping,
+    optimizer,
+    first_stage,
+    attribution_targets,
 ):
     options = dict(arm.options)
     if arm.kind == "ce":
@@ -274,7 +312,16 @@ def _fit_cross_entropy(classifier, train, data, fit_options, stopping, optimizer
 
 
 def _fit_two_phase(
-    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
+    arm,
+    classifier,
+    train,
+    data,
+    seed,
+    fit_options,
+    stopping,
+    optimizer,
+    first_stage,
+    attribution_targets,
 ):
     # The floor's training (CE, early-stopped), then the guided model
     # fine-tuned: backbone frozen (Adam 1e-3) for at most `phase1_epochs`,
@@ -298,7 +345,16 @@ def _fit_two_phase(
 
 
 def _fit_consistency(
-    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
+    arm,
+    classifier,
+    train,
+    data,
+    seed,
+    fit_options,
+    stopping,
+    optimizer,
+    first_stage,
+    attribution_targets,
 ):
     fit_options = dict(fit_options)
     dataset = SampleWeightDataset(
@@ -319,7 +375,16 @@ def _fit_consistency(
 
 
 def _fit_impactx(
-    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
+    arm,
+    classifier,
+    train,
+    data,
+    seed,
+    fit_options,
+    stopping,
+    optimizer,
+    first_stage,
+    attribution_targets,
 ):
     # Stage 1: the CE classifier (the floor's training), then attribution
     # targets of the true class (GradCAM, or PartitionSHAP with the paper's
@@ -331,17 +396,8 @@ def _fit_impactx(
         explainer = PartitionSHAP(classifier, max_evals=SHAP_TARGET_EVALS)
     else:
         explainer = GradCAM(classifier)
-    with tempfile.TemporaryDirectory() as scratch:
-        targets = compute_attribution_targets(
-            explainer, train.images, train.labels, f"{scratch}/train", verbose=False
-        )
-        validation_targets = compute_attribution_targets(
-            explainer,
-            data.validation.images,
-            data.validation.labels,
-            f"{scratch}/validation",
-            verbose=False,
-        )
+    targets = attribution_targets(explainer, train, "train")
+    validation_targets = attribution_targets(explainer, data.validation, "validation")
     if options.pop("shuffled_targets", False):
         # The control: each image gets another training image's target.
         rng = np.random.default_rng(seed)
@@ -365,7 +421,16 @@ def _fit_impactx(
 
 
 def _fit_continued(
-    arm, classifier, train, data, seed, fit_options, stopping, optimizer, first_stage
+    arm,
+    classifier,
+    train,
+    data,
+    seed,
+    fit_options,
+    stopping,
+    optimizer,
+    first_stage,
+    attribution_targets,
 ):
     # The floor's training, then CE again from its best weights with a fresh
     # optimizer and early stopping: the model trained on as long as a
