@@ -4,6 +4,8 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -30,6 +32,21 @@ RESUMABLE_KINDS = ("ce", "guided", "ce_continued", "impactx")
 
 # Model evaluations per image of the SHAP targets (IMPACTX's paper).
 SHAP_TARGET_EVALS = 2000
+
+
+class _Steps(NamedTuple):
+    """What `train_arm` hands each arm's trainer besides the data.
+
+    `stopping()` the early-stopping callbacks (resumable with a backup),
+    `optimizer()` a fresh Adam, `first_stage()` the shared CE first stage,
+    `attribution_targets(explainer, split, name)` the true-class targets of
+    `split` (cached beside the backup, so they resume).
+    """
+
+    stopping: Callable
+    optimizer: Callable
+    first_stage: Callable
+    attribution_targets: Callable
 
 
 def guidance_masks(arm, split, seed=0):
@@ -213,10 +230,7 @@ def train_arm(
         data,
         seed,
         fit_options,
-        stopping,
-        optimizer,
-        first_stage,
-        attribution_targets,
+        _Steps(stopping, optimizer, first_stage, attribution_targets),
     )
     if targets_dir is not None:
         shutil.rmtree(targets_dir, ignore_errors=True)
@@ -268,28 +282,17 @@ def _validation(data):
     return data.validation.images, data.validation.labels
 
 
-def _fit_guided(
-    arm,
-    classifier,
-    train,
-    data,
-    seed,
-    fit_options,
-    stopping,
-    optimizer,
-    first_stage,
-    attribution_targets,
-):
+def _fit_guided(arm, classifier, train, data, seed, fit_options, steps):
     options = dict(arm.options)
     if arm.kind == "ce":
         options = {"beta": 1.0, "guidance": "rrr"}
     model = ExplanationGuidedClassifier(classifier, **options)
-    model.compile(optimizer=optimizer())
+    model.compile(optimizer=steps.optimizer())
     history = model.fit(
         train.images,
         {"label": train.labels, "mask": guidance_masks(arm, train, seed)},
         validation_data=_validation(data),
-        callbacks=stopping(),
+        callbacks=steps.stopping(),
         **fit_options,
     )
     return classifier, [history]
@@ -311,22 +314,11 @@ def _fit_cross_entropy(classifier, train, data, fit_options, stopping, optimizer
     )
 
 
-def _fit_two_phase(
-    arm,
-    classifier,
-    train,
-    data,
-    seed,
-    fit_options,
-    stopping,
-    optimizer,
-    first_stage,
-    attribution_targets,
-):
+def _fit_two_phase(arm, classifier, train, data, seed, fit_options, steps):
     # The floor's training (CE, early-stopped), then the guided model
     # fine-tuned: backbone frozen (Adam 1e-3) for at most `phase1_epochs`,
     # then every layer (Adam 3e-4), each phase early-stopped.
-    stage1 = first_stage()
+    stage1 = steps.first_stage()
     options = dict(arm.options)
     fit_options = dict(fit_options)
     phase1_epochs = min(options.pop("phase1_epochs"), fit_options["epochs"])
@@ -338,24 +330,13 @@ def _fit_two_phase(
         phase1_epochs=phase1_epochs,
         phase2_epochs=fit_options.pop("epochs"),
         validation_data=_validation(data),
-        callbacks=stopping(),
+        callbacks=steps.stopping(),
         **fit_options,
     )
     return classifier, [stage1, phases.phase1, phases.phase2]
 
 
-def _fit_consistency(
-    arm,
-    classifier,
-    train,
-    data,
-    seed,
-    fit_options,
-    stopping,
-    optimizer,
-    first_stage,
-    attribution_targets,
-):
+def _fit_consistency(arm, classifier, train, data, seed, fit_options, steps):
     fit_options = dict(fit_options)
     dataset = SampleWeightDataset(
         train.images,
@@ -364,40 +345,33 @@ def _fit_consistency(
         seed=seed,
     )
     setup = reweighting_setup("consistency", dataset, **arm.options)
-    classifier.compile(optimizer=optimizer(), loss=setup.loss, metrics=["accuracy"])
+    classifier.compile(
+        optimizer=steps.optimizer(), loss=setup.loss, metrics=["accuracy"]
+    )
     history = classifier.fit(
         dataset,
         validation_data=_validation(data),
-        callbacks=[*setup.callbacks, *stopping()],
+        callbacks=[*setup.callbacks, *steps.stopping()],
         **fit_options,
     )
     return classifier, [history]
 
 
-def _fit_impactx(
-    arm,
-    classifier,
-    train,
-    data,
-    seed,
-    fit_options,
-    stopping,
-    optimizer,
-    first_stage,
-    attribution_targets,
-):
+def _fit_impactx(arm, classifier, train, data, seed, fit_options, steps):
     # Stage 1: the CE classifier (the floor's training), then attribution
     # targets of the true class (GradCAM, or PartitionSHAP with the paper's
     # 2,000 evaluations) for the training and validation images, then
     # IMPACTX (M frozen) on CE + λ·MSE, both stages early-stopped.
-    stage1 = first_stage()
+    stage1 = steps.first_stage()
     options = dict(arm.options)
     if options.pop("targets", "gradcam") == "shap":
         explainer = PartitionSHAP(classifier, max_evals=SHAP_TARGET_EVALS)
     else:
         explainer = GradCAM(classifier)
-    targets = attribution_targets(explainer, train, "train")
-    validation_targets = attribution_targets(explainer, data.validation, "validation")
+    targets = steps.attribution_targets(explainer, train, "train")
+    validation_targets = steps.attribution_targets(
+        explainer, data.validation, "validation"
+    )
     if options.pop("shuffled_targets", False):
         # The control: each image gets another training image's target.
         rng = np.random.default_rng(seed)
@@ -406,7 +380,7 @@ def _fit_impactx(
             rng.permutation(len(validation_targets))
         ]
     model = IMPACTX(classifier, **options)
-    model.compile(optimizer=optimizer())
+    model.compile(optimizer=steps.optimizer())
     stage2 = model.fit(
         train.images,
         {"class": train.labels, "explanation": targets},
@@ -414,30 +388,19 @@ def _fit_impactx(
             data.validation.images,
             {"class": data.validation.labels, "explanation": validation_targets},
         ),
-        callbacks=stopping(),
+        callbacks=steps.stopping(),
         **fit_options,
     )
     return model, [stage1, stage2]
 
 
-def _fit_continued(
-    arm,
-    classifier,
-    train,
-    data,
-    seed,
-    fit_options,
-    stopping,
-    optimizer,
-    first_stage,
-    attribution_targets,
-):
+def _fit_continued(arm, classifier, train, data, seed, fit_options, steps):
     # The floor's training, then CE again from its best weights with a fresh
     # optimizer and early stopping: the model trained on as long as a
     # two-stage method's second stage could train it.
-    stage1 = first_stage()
+    stage1 = steps.first_stage()
     stage2 = _fit_cross_entropy(
-        classifier, train, data, fit_options, stopping, optimizer
+        classifier, train, data, fit_options, steps.stopping, steps.optimizer
     )
     return classifier, [stage1, stage2]
 
