@@ -95,7 +95,9 @@ def fingerprint_model(model, layer_names=True):
 
     The configuration catches changes that keep the weights' shapes (e.g.
     a ReLU replaced by tanh); models without `get_config` contribute each
-    layer's class and configuration instead.
+    layer's class and configuration instead. The model's own name is left
+    out: Keras numbers it per process (`"functional_3"`), so the same model
+    built in another process has the same fingerprint.
 
     Args:
         model: `keras.Model`.
@@ -107,12 +109,15 @@ def fingerprint_model(model, layer_names=True):
     Returns:
         str, 64 hex digits.
     """
+    if layer_names:
+        return _fingerprint(model, _config_text(model, keep_name=False))
+    return _fingerprint(model, _unnamed_layers_text(model))
+
+
+def _fingerprint(model, config_text):
     digest = hashlib.sha256()
     digest.update(type(model).__name__.encode())
-    if layer_names:
-        digest.update(_config_text(model).encode())
-    else:
-        digest.update(_unnamed_layers_text(model).encode())
+    digest.update(config_text.encode())
     for weights in model.get_weights():
         array = np.ascontiguousarray(weights)
         digest.update(f"{array.shape}{array.dtype}".encode())
@@ -139,7 +144,7 @@ def _leaf_layers(model):
             yield layer
 
 
-def _config_text(model):
+def _config_text(model, keep_name):
     try:
         config = model.get_config()
     except (NotImplementedError, TypeError, AttributeError):
@@ -149,7 +154,14 @@ def _config_text(model):
             [type(layer).__name__, layer.get_config()]
             for layer in getattr(model, "layers", [])
         ]
+    elif not keep_name:
+        config = {key: value for key, value in config.items() if key != "name"}
     return json.dumps(config, sort_keys=True, default=repr)
+
+
+def _named_fingerprint(model):
+    """The model fingerprint of caches written before the name was left out."""
+    return _fingerprint(model, _config_text(model, keep_name=True))
 
 
 def fingerprint_explainer(explainer):
@@ -300,7 +312,12 @@ def open_target_cache(explainer, images, labels, cache_dir, shard_size, shard, s
         "scaling": scaling,
     }
     os.makedirs(cache_dir, exist_ok=True)
-    _check_or_write_metadata(cache_dir, metadata)
+    # A cache written when the fingerprint still held the model's name.
+    _check_or_write_metadata(
+        cache_dir,
+        metadata,
+        also_accepted={"model": _named_fingerprint(explainer.model)},
+    )
 
     mine = [k for k in range(num_shards) if k % count == index]
     todo = [k for k in mine if _read_shard(cache_dir, k, metadata) is None]
@@ -349,11 +366,17 @@ def load_attribution_targets(cache_dir):
     return np.concatenate(shards, axis=0)
 
 
-def _check_or_write_metadata(cache_dir, metadata):
+def _check_or_write_metadata(cache_dir, metadata, also_accepted=None):
     path = os.path.join(cache_dir, METADATA_FILE)
+    also_accepted = also_accepted or {}
     if os.path.isfile(path):
         existing = _read_metadata(path)
-        different = [key for key in metadata if existing.get(key) != metadata[key]]
+        different = [
+            key
+            for key in metadata
+            if existing.get(key) != metadata[key]
+            and (key not in also_accepted or existing.get(key) != also_accepted[key])
+        ]
         if different:
             raise ValueError(
                 f"The cache {cache_dir!r} was computed for a different "

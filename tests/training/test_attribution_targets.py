@@ -101,6 +101,33 @@ def test_cache_from_another_model_or_dataset_is_refused(setup, tmp_path):
         )
 
 
+def test_the_same_model_under_another_name_keeps_the_cache(setup, tmp_path):
+    # Keras numbers model names per process ("image_classifier_3"): a model
+    # rebuilt with the same weights, e.g. after a restart, resumes the cache.
+    from keras_xai.training import attribution_targets as module
+
+    model, images, labels = setup
+    first = _compute(GradCAM(model), images, labels, tmp_path / "renamed")
+    twin = ImageClassifier("lenet5", (28, 28, 1), 10, name="another_name")
+    twin.set_weights(model.get_weights())
+    assert module.fingerprint_model(twin) == module.fingerprint_model(model)
+    np.testing.assert_array_equal(
+        _compute(GradCAM(twin), images, labels, tmp_path / "renamed"), first
+    )
+
+    # A cache written while the fingerprint still held the name is kept.
+    metadata_path = tmp_path / "renamed" / module.METADATA_FILE
+    metadata = json.loads(metadata_path.read_text())
+    metadata["model"] = module._named_fingerprint(model)
+    assert metadata["model"] != module.fingerprint_model(model)
+    metadata_path.write_text(json.dumps(metadata))
+    np.testing.assert_array_equal(
+        _compute(GradCAM(model), images, labels, tmp_path / "renamed"), first
+    )
+    with pytest.raises(ValueError, match="different model"):
+        _compute(GradCAM(twin), images, labels, tmp_path / "renamed")
+
+
 def _compute(explainer, images, labels, cache, **kwargs):
     return compute_attribution_targets(
         explainer, images, labels, cache, shard_size=4, verbose=False, **kwargs

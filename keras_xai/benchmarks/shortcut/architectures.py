@@ -44,8 +44,7 @@ def shortcut_classifier(architecture, image_shape, num_classes):
         num_classes: int.
 
     Returns:
-        A functional `keras.Model` ending in a softmax, named after its
-        architecture.
+        A functional `keras.Model` ending in a softmax.
     """
     if architecture not in SHORTCUT_ARCHITECTURES:
         raise ValueError(
@@ -54,9 +53,4 @@ def shortcut_classifier(architecture, image_shape, num_classes):
         )
     if architecture == "mlp":
         return ross_mlp(image_shape, num_classes)
-    # A fixed name (Keras would number it per process): the same model built
-    # in another process has the same fingerprint, so its attribution-target
-    # cache resumes there.
-    return ImageClassifier(
-        architecture, image_shape, num_classes, name=f"{architecture}_classifier"
-    )
+    return ImageClassifier(architecture, image_shape, num_classes)

@@ -1,5 +1,6 @@
 """Trains one arm of a shortcut benchmark to convergence."""
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -203,36 +204,32 @@ def train_arm(
         return history
 
     def attribution_targets(explainer, split, name):
-        verbose = progress is not None
-        # True-class targets of `split`, computed into the run's cache next
-        # to its backup (kept until the run ends, so a killed run resumes
-        # them shard by shard) or into a scratch directory without one.
-        if backup_dir is None:
-            with tempfile.TemporaryDirectory() as scratch:
-                return compute_attribution_targets(
-                    explainer, split.images, split.labels, scratch, verbose=verbose
-                )
         return compute_attribution_targets(
             explainer,
             split.images,
             split.labels,
             os.path.join(targets_dir, name),
-            verbose=verbose,
+            verbose=progress is not None,
         )
 
-    targets_dir = None if backup_dir is None else f"{backup_dir}_targets"
-    trainer = _TRAINERS[arm.kind]
-    start = time.time()
-    model, histories = trainer(
-        arm,
-        classifier,
-        train,
-        data,
-        seed,
-        fit_options,
-        _Steps(stopping, optimizer, first_stage, attribution_targets),
-    )
-    if targets_dir is not None:
+    # True-class targets go next to the run's backup (kept until the run
+    # ends, so a killed run resumes them shard by shard) or to scratch.
+    with (
+        tempfile.TemporaryDirectory()
+        if backup_dir is None
+        else contextlib.nullcontext(f"{backup_dir}_targets")
+    ) as targets_dir:
+        start = time.time()
+        model, histories = _TRAINERS[arm.kind](
+            arm,
+            classifier,
+            train,
+            data,
+            seed,
+            fit_options,
+            _Steps(stopping, optimizer, first_stage, attribution_targets),
+        )
+    if backup_dir is not None:
         shutil.rmtree(targets_dir, ignore_errors=True)
     seconds = (
         time.time()
